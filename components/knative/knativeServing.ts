@@ -1,0 +1,102 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { versions } from "../versions";
+import { KnativeOperator } from "./knativeOperator";
+
+/** Knative's pod autoscaler (KPA) defaults for every revision that does not override them. */
+export interface AutoscalerDefaults {
+    /** Allow revisions to scale to zero replicas when idle. */
+    scaleToZero: boolean;
+    /** Window over which the autoscaler averages concurrency in stable mode (e.g. 60s). */
+    stableWindow: string;
+    /** How long the last replica stays after traffic stops before scale to zero (e.g. 30s). */
+    scaleToZeroGracePeriod: string;
+    /** Delay before any scale-down decision is applied (e.g. 0s, 15m), to ride out bursts. */
+    scaleDownDelay: string;
+    /** Default soft target of requests in flight per replica. */
+    containerConcurrencyTarget: number;
+}
+
+export interface KnativeServingArgs {
+    /** Provider of the target cluster. */
+    provider: k8s.Provider;
+    /** The operator that reconciles the KnativeServing resource. */
+    operator: KnativeOperator;
+    /** DNS domain for service URLs (`<name>.<namespace>.<domain>`). */
+    domain: string;
+    /** Autoscaler defaults. */
+    autoscaler: AutoscalerDefaults;
+    /** Replicas of the HA parts of the control plane (activator, autoscaler, controller, webhook, kourier). */
+    replicas: number;
+    /** Service type of the Kourier gateway. Default: LoadBalancer. */
+    ingressServiceType?: "LoadBalancer" | "NodePort" | "ClusterIP";
+}
+
+/** Port on which Knative's control plane and queue-proxy serve Prometheus metrics once enabled. */
+export const knativeMetricsPort = 9090;
+
+/**
+ * Knative Serving with Kourier as its ingress, configured for KServe: the pod-spec feature flags KServe's
+ * InferenceServices rely on, autoscaler defaults, a domain, and Prometheus metrics (off by default since 1.19).
+ */
+export class KnativeServing extends pulumi.ComponentResource {
+    /** Namespace of Knative Serving. */
+    public readonly namespace: pulumi.Output<string>;
+    /** The KnativeServing resource; workloads that need Knative's CRDs wait on it. */
+    public readonly serving: k8s.apiextensions.CustomResource;
+    /** Ingress class that Knative routes use (Kourier). */
+    public readonly ingressClass: string = "kourier.ingress.networking.knative.dev";
+    /** Domain of service URLs. */
+    public readonly domain: pulumi.Output<string>;
+
+    constructor(name: string, args: KnativeServingArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("inferstack:knative:KnativeServing", name, {}, opts);
+        const ns = new k8s.core.v1.Namespace(
+            name,
+            { metadata: { name: "knative-serving", labels: { "app.kubernetes.io/part-of": "inferstack" } } },
+            { parent: this, provider: args.provider },
+        );
+        this.namespace = ns.metadata.name;
+        const a = args.autoscaler;
+        this.serving = new k8s.apiextensions.CustomResource(
+            name,
+            {
+                apiVersion: "operator.knative.dev/v1beta1",
+                kind: "KnativeServing",
+                metadata: { name: "knative-serving", namespace: this.namespace },
+                spec: {
+                    version: versions.knativeServing,
+                    "high-availability": { replicas: args.replicas },
+                    ingress: { kourier: { enabled: true, "service-type": args.ingressServiceType ?? "LoadBalancer" } },
+                    config: {
+                        network: { "ingress-class": this.ingressClass },
+                        domain: { [args.domain]: "" },
+                        autoscaler: {
+                            "enable-scale-to-zero": String(a.scaleToZero),
+                            "stable-window": a.stableWindow,
+                            "scale-to-zero-grace-period": a.scaleToZeroGracePeriod,
+                            "scale-down-delay": a.scaleDownDelay,
+                            "container-concurrency-target-default": String(a.containerConcurrencyTarget),
+                        },
+                        // KServe renders these pod-spec fields into Knative Services (GPU placement, PVC models).
+                        features: {
+                            "kubernetes.podspec-affinity": "enabled",
+                            "kubernetes.podspec-nodeselector": "enabled",
+                            "kubernetes.podspec-tolerations": "enabled",
+                            "kubernetes.podspec-persistent-volume-claim": "enabled",
+                            "kubernetes.podspec-persistent-volume-write": "enabled",
+                        },
+                        // Knative 1.19+ exports no metrics unless a protocol is chosen.
+                        observability: {
+                            "metrics-protocol": "prometheus",
+                            "request-metrics-protocol": "prometheus",
+                        },
+                    },
+                },
+            },
+            { parent: this, provider: args.provider, dependsOn: [args.operator.chart] },
+        );
+        this.domain = pulumi.output(args.domain);
+        this.registerOutputs({ namespace: this.namespace, domain: this.domain });
+    }
+}

@@ -1,0 +1,208 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Framework, ModelConfig } from "../../stacks/config";
+
+export interface ModelServiceArgs {
+    /** Provider of the target cluster. */
+    provider: k8s.Provider;
+    /** Namespace of the InferenceService (the Broker's namespace, so the logger stays in-namespace). */
+    namespace: pulumi.Input<string>;
+    /** The model entry from the stack config: framework, versions, canary, scaling, resources. */
+    model: ModelConfig;
+    /** ServiceAccount that can read the model bucket (from the ObjectStore). */
+    serviceAccountName: pulumi.Input<string>;
+    /** Where request/response events go: the Broker's ingress URL. */
+    loggerUrl: pulumi.Input<string>;
+    /** Domain of model URLs. */
+    domain: string;
+    /** Resources the InferenceService needs first (KServe's CRDs and webhook). */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** How each framework maps onto KServe: the model format name and, where KServe would not pick it, a runtime. */
+const frameworkRuntime: Record<Exclude<Framework, "custom">, { format: string; runtime?: string; protocol?: "v1" | "v2" }> = {
+    sklearn: { format: "sklearn" },
+    xgboost: { format: "xgboost" },
+    lightgbm: { format: "lightgbm" },
+    pytorch: { format: "pytorch" },
+    tensorflow: { format: "tensorflow" },
+    // ONNX is served by Triton, which speaks only the v2 (Open Inference) protocol.
+    onnx: { format: "onnx", runtime: "kserve-tritonserver", protocol: "v2" },
+    triton: { format: "triton", runtime: "kserve-tritonserver", protocol: "v2" },
+    mlflow: { format: "mlflow", runtime: "kserve-mlserver", protocol: "v2" },
+    huggingface: { format: "huggingface", runtime: "kserve-huggingfaceserver" },
+};
+
+/** Toleration that lets a GPU pod onto the tainted GPU nodes every cluster variant creates. */
+const gpuToleration = { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" };
+
+type Resources = ModelConfig["resources"];
+type Scaling = ModelConfig["scaling"];
+type Version = ModelConfig["stable"];
+type Sidecar = NonNullable<ModelConfig["transformer"]>;
+
+function resourceRequirements(r: Resources) {
+    const gpu = r.gpu > 0 ? { "nvidia.com/gpu": String(r.gpu) } : {};
+    return {
+        requests: { cpu: r.cpu, memory: r.memory, ...gpu },
+        limits: { cpu: r.cpuLimit, memory: r.memoryLimit, ...gpu },
+    };
+}
+
+/** KServe component-level scaling fields; unset ones are left to KServe's defaults. */
+function scalingFields(s: Scaling) {
+    return {
+        minReplicas: s.minReplicas,
+        maxReplicas: s.maxReplicas,
+        scaleMetric: s.scaleMetric,
+        scaleTarget: s.scaleTarget,
+        containerConcurrency: s.containerConcurrency,
+        timeout: s.timeout,
+    };
+}
+
+function envList(env: { name: string; value: string }[]) {
+    return env.length > 0 ? env : undefined;
+}
+
+function sidecarSpec(c: Sidecar, serviceAccountName: pulumi.Input<string>) {
+    return {
+        ...scalingFields(c.scaling),
+        serviceAccountName,
+        containers: [
+            {
+                name: "kserve-container",
+                image: c.image,
+                args: c.args.length > 0 ? c.args : undefined,
+                env: envList(c.env),
+                resources: resourceRequirements(c.resources),
+            },
+        ],
+    };
+}
+
+/**
+ * The predictor of the InferenceService. KServe keeps one spec per InferenceService: while a canary runs the
+ * spec is the canary's, `canaryTrafficPercent` sends that share to it and the rest to the previous rolled-out
+ * revision (the stable one). 100 promotes (the field is dropped: all traffic to the latest revision);
+ * 0 rolls back (all traffic pinned to the previous revision).
+ */
+export function predictorSpec(m: ModelConfig, serviceAccountName: pulumi.Input<string>, loggerUrl: pulumi.Input<string>) {
+    const version: Version = m.canary ?? m.stable;
+    const canaryTrafficPercent = m.canary && m.canary.trafficPercent < 100 ? m.canary.trafficPercent : undefined;
+    const resources = resourceRequirements(m.resources);
+    const tolerations = m.tolerations.length > 0 ? m.tolerations : m.resources.gpu > 0 ? [gpuToleration] : [];
+    const common = {
+        ...scalingFields(m.scaling),
+        canaryTrafficPercent,
+        serviceAccountName,
+        nodeSelector: Object.keys(m.nodeSelector).length > 0 ? m.nodeSelector : undefined,
+        tolerations: tolerations.length > 0 ? tolerations : undefined,
+        logger: m.logging === "off" ? undefined : { mode: m.logging, url: loggerUrl },
+    };
+    if (m.framework === "custom") {
+        return {
+            ...common,
+            containers: [
+                {
+                    name: "kserve-container",
+                    image: version.image,
+                    args: version.args.length > 0 ? version.args : undefined,
+                    env: envList(version.env),
+                    resources,
+                },
+            ],
+        };
+    }
+    const fw = frameworkRuntime[m.framework];
+    return {
+        ...common,
+        model: {
+            modelFormat: { name: fw.format, version: m.formatVersion },
+            runtime: m.runtime ?? fw.runtime,
+            protocolVersion: m.protocolVersion ?? fw.protocol,
+            storageUri: version.storageUri,
+            runtimeVersion: version.runtimeVersion,
+            args: version.args.length > 0 ? version.args : undefined,
+            env: envList(version.env),
+            resources,
+        },
+    };
+}
+
+/** The InferenceService manifest for a model entry (pure: the tests and the benchmark call it directly). */
+export function inferenceServiceSpec(m: ModelConfig, serviceAccountName: pulumi.Input<string>, loggerUrl: pulumi.Input<string>) {
+    return {
+        predictor: predictorSpec(m, serviceAccountName, loggerUrl),
+        transformer: m.transformer ? sidecarSpec(m.transformer, serviceAccountName) : undefined,
+        explainer: m.explainer ? sidecarSpec(m.explainer, serviceAccountName) : undefined,
+    };
+}
+
+/** Path of the predict endpoint for the model's protocol. */
+export function predictPath(m: ModelConfig): string {
+    const protocol = m.protocolVersion ?? (m.framework === "custom" ? "v1" : frameworkRuntime[m.framework].protocol ?? "v1");
+    return protocol === "v2" ? `/v2/models/${m.name}/infer` : `/v1/models/${m.name}:predict`;
+}
+
+/**
+ * One model as a KServe InferenceService in Knative mode: its framework runtime or custom container, the
+ * canary split over the stable version, tag routing for calling the canary and the previous revision directly,
+ * autoscaling, GPUs, a transformer and an explainer, request/response logging to the Broker and Prometheus
+ * scraping of the model server.
+ */
+export class ModelService extends pulumi.ComponentResource {
+    /** The model's name (the InferenceService name). */
+    public readonly modelName: string;
+    /** Public URL of the model (all traffic, split by the canary percent). */
+    public readonly url: pulumi.Output<string>;
+    /** URL of the latest revision only (the canary while one runs). */
+    public readonly latestUrl: pulumi.Output<string>;
+    /** URL of the previous rolled-out revision (the stable one while a canary runs). */
+    public readonly previousUrl: pulumi.Output<string>;
+    /** A curl line that calls the model through the Kourier gateway. */
+    public readonly curl: pulumi.Output<string>;
+    /** The InferenceService resource. */
+    public readonly inferenceService: k8s.apiextensions.CustomResource;
+
+    constructor(name: string, args: ModelServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("inferstack:models:ModelService", name, {}, opts);
+        const m = args.model;
+        this.modelName = m.name;
+        const annotations: Record<string, string> = {
+            "serving.kserve.io/deploymentMode": "Knative",
+            // Knative tags `latest-` and `prev-` routes, so the canary and the stable revision can be called alone.
+            "serving.kserve.io/enable-tag-routing": "true",
+            "serving.kserve.io/enable-prometheus-scraping": "true",
+        };
+        if (m.canary && m.stable.storageUri) annotations["inferstack.io/stable-storage-uri"] = m.stable.storageUri;
+        this.inferenceService = new k8s.apiextensions.CustomResource(
+            name,
+            {
+                apiVersion: "serving.kserve.io/v1beta1",
+                kind: "InferenceService",
+                metadata: {
+                    name: m.name,
+                    namespace: args.namespace,
+                    annotations,
+                    labels: {
+                        "app.kubernetes.io/part-of": "inferstack",
+                        "inferstack.io/model": m.name,
+                        "inferstack.io/framework": m.framework,
+                        ...(m.latencyCritical ? { "inferstack.io/latency-critical": "true" } : {}),
+                        ...(m.monitoring?.enabled ? { "inferstack.io/monitored": "true" } : {}),
+                    },
+                },
+                spec: inferenceServiceSpec(m, args.serviceAccountName, args.loggerUrl),
+            },
+            { parent: this, provider: args.provider, dependsOn: args.dependsOn },
+        );
+        const host = (prefix: string) => pulumi.interpolate`${prefix}${m.name}.${args.namespace}.${args.domain}`;
+        const predictorHost = (tag: string) => pulumi.interpolate`${tag}-${m.name}-predictor.${args.namespace}.${args.domain}`;
+        this.url = pulumi.interpolate`http://${host("")}`;
+        this.latestUrl = pulumi.interpolate`http://${predictorHost("latest")}`;
+        this.previousUrl = pulumi.interpolate`http://${predictorHost("prev")}`;
+        this.curl = pulumi.interpolate`curl -s -H 'Host: ${host("")}' -H 'Content-Type: application/json' http://$INGRESS${predictPath(m)} -d @input.json`;
+        this.registerOutputs({ url: this.url, latestUrl: this.latestUrl, previousUrl: this.previousUrl, curl: this.curl });
+    }
+}

@@ -1,0 +1,193 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { PlatformConfig } from "../../stacks/config";
+import { CertManager } from "../certManager/certManager";
+import { KubernetesCluster } from "../cluster/kubernetesCluster";
+import { InferenceBroker } from "../knative/inferenceBroker";
+import { KnativeEventing } from "../knative/knativeEventing";
+import { KnativeOperator } from "../knative/knativeOperator";
+import { KnativeServing, knativeMetricsPort } from "../knative/knativeServing";
+import { KServe, kserveModelMetricsPort } from "../kserve/kserve";
+import { ModelService } from "../models/modelService";
+import { Monitoring } from "../monitoring/monitoring";
+import { PlatformMonitors } from "../monitoring/platformMonitors";
+import { ObjectStore } from "../storage/objectStore";
+
+/** What an object store variant is built from: the cluster's provider and the model namespace. */
+export interface ObjectStoreContext {
+    /** Provider of the target cluster. */
+    provider: k8s.Provider;
+    /** Namespace of the InferenceServices (credentials and the ServiceAccount go there). */
+    modelNamespace: pulumi.Output<string>;
+    /** Parent for the store's resources. */
+    parent: pulumi.Resource;
+}
+
+/** Builds the object store variant the stack chose; the stack entry loads that variant's module first. */
+export type ObjectStoreFactory = (context: ObjectStoreContext) => ObjectStore;
+
+export interface PlatformArgs {
+    /** The parsed stack configuration (see stacks/config.ts). */
+    config: PlatformConfig;
+    /** The cluster to install onto. */
+    cluster: KubernetesCluster;
+    /** Creates the object store (Minio, S3, GCS or Azure Blob). */
+    objectStore: ObjectStoreFactory;
+}
+
+/** A model's endpoints, as stack outputs. */
+export interface ModelEndpoints {
+    url: pulumi.Output<string>;
+    latestUrl: pulumi.Output<string>;
+    previousUrl: pulumi.Output<string>;
+    curl: pulumi.Output<string>;
+}
+
+/**
+ * The whole inference platform on one cluster: cert-manager, Knative Serving (Kourier) and Eventing through the
+ * operator, the inference Broker, KServe, the object store, Prometheus/Grafana with the platform's monitors, and
+ * one ModelService per configured model.
+ *
+ * Dependencies are only the ones the API server needs (CRDs before their objects, webhooks before KServe), so a
+ * preview stays a shallow graph.
+ */
+export class Platform extends pulumi.ComponentResource {
+    /** Namespace of the InferenceServices, the Broker and the monitors. */
+    public readonly modelNamespace: pulumi.Output<string>;
+    /** Broker ingress URL (the KServe logger's target). */
+    public readonly brokerUrl: pulumi.Output<string>;
+    /** Prometheus URL (in-cluster), empty when monitoring is off. */
+    public readonly prometheusUrl: pulumi.Output<string>;
+    /** Grafana URL (in-cluster), empty when Grafana is off. */
+    public readonly grafanaUrl: pulumi.Output<string>;
+    /** The object store. */
+    public readonly objectStore: ObjectStore;
+    /** Each model's endpoints, by model name. */
+    public readonly models: Record<string, ModelEndpoints>;
+    /** The Broker, for Triggers. */
+    public readonly broker: InferenceBroker;
+    /** Prometheus/Grafana, when enabled. */
+    public readonly monitoring?: Monitoring;
+
+    constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("inferstack:platform:Platform", name, {}, opts);
+        const { config } = args;
+        const provider = args.cluster.provider;
+        const child = { parent: this };
+        const controlPlaneReplicas = config.serving.controlPlaneReplicas;
+
+        const modelNs = new k8s.core.v1.Namespace(
+            `${name}-models`,
+            { metadata: { name: config.modelNamespace, labels: { "app.kubernetes.io/part-of": "inferstack", "inferstack.io/role": "models" } } },
+            { parent: this, provider },
+        );
+        this.modelNamespace = modelNs.metadata.name;
+
+        const certManager = new CertManager(`${name}-cert-manager`, { provider, replicas: controlPlaneReplicas }, child);
+        const operator = new KnativeOperator(`${name}-knative-operator`, { provider }, child);
+        const serving = new KnativeServing(
+            `${name}-knative-serving`,
+            {
+                provider,
+                operator,
+                domain: config.domain,
+                replicas: controlPlaneReplicas,
+                autoscaler: {
+                    scaleToZero: config.serving.scaleToZero,
+                    stableWindow: config.serving.stableWindow,
+                    scaleToZeroGracePeriod: config.serving.scaleToZeroGracePeriod,
+                    scaleDownDelay: config.serving.scaleDownDelay,
+                    containerConcurrencyTarget: config.serving.containerConcurrencyTarget,
+                },
+            },
+            child,
+        );
+        const eventing = new KnativeEventing(
+            `${name}-knative-eventing`,
+            {
+                provider,
+                operator,
+                brokerClass: config.eventing.brokerClass,
+                replicas: controlPlaneReplicas,
+                kafkaBootstrapServers: config.eventing.kafkaBootstrapServers,
+                kafkaReplicationFactor: config.eventing.kafkaReplicationFactor,
+            },
+            child,
+        );
+        this.broker = new InferenceBroker(
+            `${name}-broker`,
+            { provider, eventing, namespace: this.modelNamespace, brokerName: config.eventing.brokerName, retry: config.eventing.retry },
+            child,
+        );
+        this.brokerUrl = this.broker.ingressUrl;
+
+        const kserve = new KServe(
+            `${name}-kserve`,
+            {
+                provider,
+                domain: config.domain,
+                loggerUrl: this.brokerUrl,
+                replicas: controlPlaneReplicas,
+                dependsOn: [certManager.chart, serving.serving],
+            },
+            child,
+        );
+
+        this.objectStore = args.objectStore({ provider, modelNamespace: this.modelNamespace, parent: this });
+
+        if (config.monitoring.enabled) {
+            this.monitoring = new Monitoring(
+                `${name}-monitoring`,
+                {
+                    provider,
+                    retention: config.monitoring.retention,
+                    storageSize: config.monitoring.storageSize,
+                    replicas: config.monitoring.prometheusReplicas,
+                    grafana: config.monitoring.grafana,
+                },
+                child,
+            );
+            new PlatformMonitors(
+                `${name}-monitors`,
+                {
+                    provider,
+                    monitoring: this.monitoring,
+                    servingNamespace: serving.namespace,
+                    eventingNamespace: eventing.namespace,
+                    kserveNamespace: kserve.namespace,
+                    modelNamespace: this.modelNamespace,
+                    knativeMetricsPort,
+                    kserveModelMetricsPort,
+                },
+                child,
+            );
+        }
+        this.prometheusUrl = this.monitoring?.prometheusUrl ?? pulumi.output("");
+        this.grafanaUrl = this.monitoring?.grafanaUrl ?? pulumi.output("");
+
+        this.models = {};
+        for (const model of config.models) {
+            const svc = new ModelService(
+                `${name}-model-${model.name}`,
+                {
+                    provider,
+                    namespace: this.modelNamespace,
+                    model,
+                    serviceAccountName: this.objectStore.serviceAccountName,
+                    loggerUrl: this.brokerUrl,
+                    domain: config.domain,
+                    dependsOn: [kserve.chart],
+                },
+                child,
+            );
+            this.models[model.name] = { url: svc.url, latestUrl: svc.latestUrl, previousUrl: svc.previousUrl, curl: svc.curl };
+        }
+
+        this.registerOutputs({
+            modelNamespace: this.modelNamespace,
+            brokerUrl: this.brokerUrl,
+            prometheusUrl: this.prometheusUrl,
+            grafanaUrl: this.grafanaUrl,
+        });
+    }
+}

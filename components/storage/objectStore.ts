@@ -1,0 +1,23 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** Object store providers; Minio runs in the cluster, the others are the clouds' managed stores. */
+export type ObjectStoreKind = "minio" | "s3" | "gcs" | "azure";
+
+/**
+ * The storage contract every object store variant gives InferenceServices and monitors: a bucket for model
+ * artifacts, and a ServiceAccount in the model namespace that the KServe storage initializer can read it with.
+ */
+export interface ObjectStore {
+    /** Which variant this is. */
+    readonly kind: ObjectStoreKind;
+    /** Bucket (or Azure container) holding model artifacts. */
+    readonly modelBucket: pulumi.Output<string>;
+    /** URI prefix of model artifacts, e.g. `s3://models`, `gs://acme-models`, `https://acct.blob.core.windows.net/models`. */
+    readonly modelUriPrefix: pulumi.Output<string>;
+    /** ServiceAccount (in the model namespace) that InferenceServices run as to read the bucket. */
+    readonly serviceAccountName: pulumi.Output<string>;
+    /** S3-compatible endpoint for in-cluster clients such as the monitors (Minio and S3 only). */
+    readonly s3Endpoint?: pulumi.Output<string>;
+    /** Secret in the model namespace with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (Minio only: clouds use identity). */
+    readonly s3CredentialsSecretName?: pulumi.Output<string>;
+}

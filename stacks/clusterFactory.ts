@@ -1,0 +1,18 @@
+import type { KubernetesCluster } from "../components/cluster/kubernetesCluster";
+import type { PlatformConfig } from "./config";
+
+/**
+ * Creates the cluster the stack names. Each variant's module is imported only when chosen, so a stack loads
+ * only its own cloud SDK (the dev stack loads none).
+ */
+export async function createCluster(name: string, config: PlatformConfig): Promise<KubernetesCluster> {
+    const cluster = config.cluster;
+    switch (cluster.provider) {
+        case "existing": {
+            const { ExistingCluster } = await import("../components/cluster/existingCluster");
+            return new ExistingCluster(name, { context: cluster.context, kubeconfigPath: cluster.kubeconfigPath });
+        }
+        default:
+            throw new Error(`inferstack:cluster.provider ${cluster.provider} is not implemented yet`);
+    }
+}

@@ -1,0 +1,472 @@
+/**
+ * The whole platform configuration: one schema, parsed once by the stack entry before any resource exists.
+ *
+ * Every key lives in the `inferstack:` namespace of a stack file (`stacks/Pulumi.<stack>.yaml`). A value that
+ * does not fit fails with one message naming the key, the value given and what is allowed.
+ */
+import { z } from "zod";
+
+/** Allowed environments; each one sets the defaults that differ between dev, staging and prod. */
+export const environments = ["dev", "staging", "prod"] as const;
+export type Environment = (typeof environments)[number];
+
+/** Frameworks a model entry may name; each maps onto a KServe model format or a custom container. */
+export const frameworks = [
+    "sklearn",
+    "xgboost",
+    "lightgbm",
+    "pytorch",
+    "tensorflow",
+    "onnx",
+    "triton",
+    "mlflow",
+    "huggingface",
+    "custom",
+] as const;
+export type Framework = (typeof frameworks)[number];
+
+/** Storage URI schemes the KServe storage initializer understands and inferstack wires credentials for. */
+export const storageSchemes = ["s3://", "gs://", "https://", "pvc://"] as const;
+
+const dns1123Label = z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit")
+    .max(63, "must be at most 63 characters");
+
+/** InferenceService names become hostnames with suffixes (`-predictor-00001-private`), so KServe caps them. */
+const modelName = z
+    .string()
+    .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1035 label: lowercase letters, digits and '-', starting with a letter")
+    .max(45, "must be at most 45 characters (KServe appends suffixes to build hostnames)");
+
+/** S3/GCS bucket naming rules (the strictest common subset). */
+export const bucketName = z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be 3-63 characters of lowercase letters, digits, '.' and '-', starting and ending with a letter or digit")
+    .refine((s) => !s.includes(".."), "must not contain '..'")
+    .refine((s) => !/^\d+\.\d+\.\d+\.\d+$/.test(s), "must not look like an IP address");
+
+const quantity = z
+    .string()
+    .regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/, "must be a Kubernetes quantity such as 500m, 2, 512Mi or 10Gi");
+
+const duration = z.string().regex(/^[0-9]+(ms|s|m|h)$/, "must be a duration such as 30s, 5m or 1h");
+
+const replicas = z.number().int("must be a whole number").min(0, "must be 0 or more");
+
+// ---------------------------------------------------------------------------------------------------------
+// Cluster
+// ---------------------------------------------------------------------------------------------------------
+
+const nodeCount = z
+    .object({
+        min: replicas.default(1),
+        max: z.number().int().min(1, "must be at least 1").default(3),
+        desired: replicas.default(2),
+    })
+    .strict()
+    .refine((c) => c.min <= c.desired && c.desired <= c.max, "must satisfy min <= desired <= max");
+
+const gpuPool = z
+    .object({
+        /** Cloud machine type of the GPU nodes (e.g. g5.xlarge, g2-standard-8, Standard_NC6s_v3). */
+        instanceType: z.string().min(1),
+        /** GKE only: accelerator type attached to each node (e.g. nvidia-l4). */
+        acceleratorType: z.string().optional(),
+        /** GPUs per node. */
+        acceleratorCount: z.number().int().min(1, "must be at least 1").default(1),
+        count: nodeCount.default({ min: 0, max: 2, desired: 0 }),
+    })
+    .strict();
+
+const authorizedNetworks = z.array(
+    z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 203.0.113.0/24"),
+);
+
+export const clusterSchema = z.discriminatedUnion("provider", [
+    z
+        .object({
+            provider: z.literal("existing"),
+            /** kubeconfig context to use; the current context when unset. */
+            context: z.string().optional(),
+            /** Path to a kubeconfig file; $KUBECONFIG or ~/.kube/config when unset. */
+            kubeconfigPath: z.string().optional(),
+        })
+        .strict(),
+    z
+        .object({
+            provider: z.literal("eks"),
+            region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
+            kubernetesVersion: z.string().regex(/^1\.\d+$/, "must be a minor version such as 1.34").default("1.34"),
+            vpcCidr: z.string().default("10.0.0.0/16"),
+            instanceType: z.string().default("m6i.xlarge"),
+            nodeCount: nodeCount.default({ min: 2, max: 6, desired: 3 }),
+            gpu: gpuPool.optional(),
+            /** Public API endpoint; when true, authorizedNetworks must list who may reach it. */
+            publicEndpoint: z.boolean().default(false),
+            authorizedNetworks: authorizedNetworks.default([]),
+        })
+        .strict(),
+    z
+        .object({
+            provider: z.literal("gke"),
+            project: z.string().min(1),
+            region: z.string().regex(/^[a-z]+-[a-z]+\d$/, "must be a GCP region such as europe-west4"),
+            releaseChannel: z.enum(["RAPID", "REGULAR", "STABLE"]).default("REGULAR"),
+            machineType: z.string().default("e2-standard-4"),
+            nodeCount: nodeCount.default({ min: 1, max: 5, desired: 2 }),
+            gpu: gpuPool.optional(),
+            /** CIDRs allowed to reach the control plane (master authorized networks). */
+            authorizedNetworks: authorizedNetworks.default([]),
+            /** Private control-plane endpoint only (reach it through a bastion or VPN). */
+            privateEndpoint: z.boolean().default(false),
+        })
+        .strict(),
+    z
+        .object({
+            provider: z.literal("aks"),
+            location: z.string().min(1),
+            kubernetesVersion: z.string().regex(/^1\.\d+$/, "must be a minor version such as 1.34").default("1.34"),
+            vmSize: z.string().default("Standard_D4s_v5"),
+            nodeCount: nodeCount.default({ min: 2, max: 6, desired: 3 }),
+            gpu: gpuPool.optional(),
+            /** Entra ID group object IDs granted cluster-admin through Azure RBAC. */
+            adminGroupObjectIds: z.array(z.string().uuid("must be an Entra ID object ID (a UUID)")).default([]),
+            authorizedNetworks: authorizedNetworks.default([]),
+        })
+        .strict(),
+]);
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Object store
+// ---------------------------------------------------------------------------------------------------------
+
+export const objectStoreSchema = z.discriminatedUnion("provider", [
+    z
+        .object({
+            provider: z.literal("minio"),
+            /** Bucket holding model artifacts; InferenceServices read `s3://<modelBucket>/...`. */
+            modelBucket: bucketName.default("models"),
+            /** Further buckets to create (reference data for the monitors, ...). */
+            extraBuckets: z.array(bucketName).default([]),
+            volumeSize: quantity.default("10Gi"),
+            /** StorageClass of the data volume; the cluster default when unset. */
+            storageClass: z.string().optional(),
+            /** Public HTTPS objects to copy into the buckets once (sample models): `{url, target: <bucket>/<key>}`. */
+            seed: z
+                .array(
+                    z
+                        .object({
+                            url: z.string().startsWith("https://", "must be an https:// URL"),
+                            target: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+$/, "must be <bucket>/<key>"),
+                        })
+                        .strict(),
+                )
+                .default([]),
+        })
+        .strict(),
+    z.object({ provider: z.literal("s3"), modelBucket: bucketName, extraBuckets: z.array(bucketName).default([]) }).strict(),
+    z.object({ provider: z.literal("gcs"), modelBucket: bucketName, location: z.string().default("EU"), extraBuckets: z.array(bucketName).default([]) }).strict(),
+    z
+        .object({
+            provider: z.literal("azure"),
+            /** Storage account name: 3-24 lowercase letters and digits. */
+            accountName: z.string().regex(/^[a-z0-9]{3,24}$/, "must be 3-24 lowercase letters and digits"),
+            modelBucket: z.string().regex(/^[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])$/, "must be an Azure container name: 3-63 lowercase letters, digits and '-'").default("models"),
+            extraBuckets: z.array(bucketName).default([]),
+        })
+        .strict(),
+]);
+export type ObjectStoreConfig = z.infer<typeof objectStoreSchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Models (KServe InferenceServices)
+// ---------------------------------------------------------------------------------------------------------
+
+const storageUri = z
+    .string()
+    .refine((u) => storageSchemes.some((s) => u.startsWith(s)), {
+        message: `must start with one of ${storageSchemes.join(", ")}`,
+    })
+    .refine((u) => !u.startsWith("https://") || /^https:\/\/[a-z0-9]+\.blob\.core\.windows\.net\//.test(u), {
+        message: "an https:// storage URI must be an Azure Blob URL (https://<account>.blob.core.windows.net/<container>/...)",
+    });
+
+const envVar = z.object({ name: z.string().min(1), value: z.string() }).strict();
+
+const resources = z
+    .object({
+        cpu: quantity.default("100m"),
+        memory: quantity.default("256Mi"),
+        cpuLimit: quantity.default("1"),
+        memoryLimit: quantity.default("1Gi"),
+        /** NVIDIA GPUs (requests = limits, as Kubernetes requires for extended resources). */
+        gpu: z.number().int("must be a whole number").min(0, "must be 0 or more").default(0),
+    })
+    .strict();
+
+const scaling = z
+    .object({
+        /** 0 enables scale to zero; KServe's own default is 1. */
+        minReplicas: replicas.optional(),
+        maxReplicas: z.number().int().min(1, "must be at least 1").default(3),
+        scaleMetric: z.enum(["concurrency", "rps", "cpu", "memory"]).default("concurrency"),
+        scaleTarget: z.number().int().min(1, "must be at least 1").optional(),
+        /** Hard limit of requests in flight per replica; 0 means unlimited. */
+        containerConcurrency: replicas.optional(),
+        /** Request timeout in seconds. */
+        timeout: z.number().int().min(1).max(3600).optional(),
+    })
+    .strict();
+
+/** A model version: where its artifact lives and how its container differs. */
+const modelVersion = z
+    .object({
+        storageUri: storageUri.optional(),
+        /** Runtime image tag override (`runtimeVersion`) or, for `custom`, the full image reference. */
+        runtimeVersion: z.string().optional(),
+        image: z.string().optional(),
+        args: z.array(z.string()).default([]),
+        env: z.array(envVar).default([]),
+    })
+    .strict();
+
+/** A pre/post-processing container or a custom explainer. */
+const sidecarComponent = z
+    .object({
+        image: z.string().min(1),
+        args: z.array(z.string()).default([]),
+        env: z.array(envVar).default([]),
+        resources: resources.default({ cpu: "100m", memory: "256Mi", cpuLimit: "1", memoryLimit: "1Gi", gpu: 0 }),
+        scaling: scaling.default({ maxReplicas: 3, scaleMetric: "concurrency" }),
+    })
+    .strict();
+
+const monitorSettings = z
+    .object({
+        enabled: z.boolean().default(true),
+        task: z.enum(["classification", "regression"]).default("classification"),
+        features: z.array(z.object({ name: z.string().min(1), type: z.enum(["numeric", "categorical"]).default("numeric") }).strict()).min(1, "must list at least one feature"),
+        /** Reference sample: `s3://<bucket>/<key>` in the object store, or inline rows. */
+        reference: z.union([z.object({ uri: z.string().startsWith("s3://", "must be an s3:// URI") }).strict(), z.object({ inline: z.array(z.array(z.number())).min(2) }).strict()]),
+        driftPValue: z.number().gt(0).lt(1).default(0.05),
+        windowSize: z.number().int().min(10).default(1000),
+        outlierQuantile: z.number().gt(0.5).lt(1).default(0.99),
+        /** Alert thresholds. */
+        alerts: z
+            .object({
+                outlierRate: z.number().gt(0).lt(1).default(0.05),
+                minAccuracy: z.number().gt(0).lt(1).default(0.8),
+                maxP95LatencySeconds: z.number().gt(0).default(1),
+            })
+            .strict()
+            .default({ outlierRate: 0.05, minAccuracy: 0.8, maxP95LatencySeconds: 1 }),
+    })
+    .strict();
+
+export const modelSchema = z
+    .object({
+        name: modelName,
+        framework: z.enum(frameworks),
+        /** Model format version (e.g. "1" for sklearn 1.x), passed to KServe's runtime selection. */
+        formatVersion: z.string().optional(),
+        /** Explicit ServingRuntime name; KServe picks one by model format when unset. */
+        runtime: z.string().optional(),
+        protocolVersion: z.enum(["v1", "v2"]).optional(),
+        /** The version receiving all traffic, or the previous one while a canary runs. */
+        stable: modelVersion,
+        /** A new version receiving `trafficPercent` of traffic; 100 promotes it, 0 rolls back. */
+        canary: modelVersion.extend({ trafficPercent: z.number().int("must be a whole number").min(0, "must be from 0 to 100").max(100, "must be from 0 to 100") }).strict().optional(),
+        resources: resources.default({ cpu: "100m", memory: "256Mi", cpuLimit: "1", memoryLimit: "1Gi", gpu: 0 }),
+        scaling: scaling.default({ maxReplicas: 3, scaleMetric: "concurrency" }),
+        /** Never scale this model to zero (prod enforces minReplicas >= 1 for it). */
+        latencyCritical: z.boolean().default(false),
+        nodeSelector: z.record(z.string(), z.string()).default({}),
+        tolerations: z
+            .array(
+                z
+                    .object({
+                        key: z.string(),
+                        operator: z.enum(["Equal", "Exists"]).default("Equal"),
+                        value: z.string().optional(),
+                        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+                    })
+                    .strict(),
+            )
+            .default([]),
+        transformer: sidecarComponent.optional(),
+        explainer: sidecarComponent.optional(),
+        /** Request/response logging to the Broker: on by default so the monitors see traffic. */
+        logging: z.enum(["all", "request", "response", "off"]).default("all"),
+        monitoring: monitorSettings.optional(),
+    })
+    .strict()
+    .superRefine((m, ctx) => {
+        const isCustom = m.framework === "custom";
+        for (const key of ["stable", "canary"] as const) {
+            const v = m[key];
+            if (!v) continue;
+            if (isCustom && !v.image) ctx.addIssue({ code: "custom", path: [key, "image"], message: "is required when framework is custom (the model server image)" });
+            if (!isCustom && !v.storageUri) ctx.addIssue({ code: "custom", path: [key, "storageUri"], message: `is required for framework ${m.framework}` });
+            if (!isCustom && v.image) ctx.addIssue({ code: "custom", path: [key, "image"], message: "is only allowed when framework is custom; use runtimeVersion to change a runtime's image tag" });
+        }
+        if (m.canary && JSON.stringify({ ...m.canary, trafficPercent: undefined }) === JSON.stringify(m.stable)) {
+            ctx.addIssue({ code: "custom", path: ["canary"], message: "is identical to stable; change storageUri, image or runtimeVersion, or remove the canary" });
+        }
+        if (m.scaling.minReplicas !== undefined && m.scaling.minReplicas > m.scaling.maxReplicas) {
+            ctx.addIssue({ code: "custom", path: ["scaling", "minReplicas"], message: `must be at most scaling.maxReplicas (${m.scaling.maxReplicas})` });
+        }
+        if (m.latencyCritical && m.scaling.minReplicas === 0) {
+            ctx.addIssue({ code: "custom", path: ["scaling", "minReplicas"], message: "must be at least 1 for a latencyCritical model (it may not scale to zero)" });
+        }
+    });
+export type ModelConfig = z.infer<typeof modelSchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// The platform
+// ---------------------------------------------------------------------------------------------------------
+
+export const platformSchema = z
+    .object({
+        environment: z.enum(environments).default("dev"),
+        cluster: clusterSchema.default({ provider: "existing" }),
+        /** DNS domain for model URLs (`<model>.<namespace>.<domain>`). */
+        domain: z
+            .string()
+            .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$|^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z0-9]+$/, "must be a DNS domain such as 127.0.0.1.sslip.io or models.example.com")
+            .default("127.0.0.1.sslip.io"),
+        /** Namespace of the InferenceServices, the Broker and the monitors. */
+        modelNamespace: dns1123Label.default("inferstack-models"),
+        serving: z
+            .object({
+                scaleToZero: z.boolean().default(true),
+                stableWindow: duration.default("60s"),
+                scaleToZeroGracePeriod: duration.default("30s"),
+                scaleDownDelay: duration.default("0s"),
+                containerConcurrencyTarget: z.number().int().min(1).default(100),
+                /** Replicas of the Knative and KServe control planes (2+ for HA). */
+                controlPlaneReplicas: z.number().int().min(1, "must be at least 1").default(1),
+            })
+            .strict()
+            .default({ scaleToZero: true, stableWindow: "60s", scaleToZeroGracePeriod: "30s", scaleDownDelay: "0s", containerConcurrencyTarget: 100, controlPlaneReplicas: 1 }),
+        eventing: z
+            .object({
+                brokerName: dns1123Label.default("default"),
+                brokerClass: z.enum(["MTChannelBasedBroker", "Kafka"]).default("MTChannelBasedBroker"),
+                /** Kafka bootstrap servers, required with brokerClass Kafka. */
+                kafkaBootstrapServers: z.string().optional(),
+                kafkaReplicationFactor: z.number().int().min(1).default(3),
+                retry: z.number().int().min(0).max(20).default(3),
+            })
+            .strict()
+            .refine((e) => e.brokerClass !== "Kafka" || !!e.kafkaBootstrapServers, { message: "kafkaBootstrapServers is required when brokerClass is Kafka", path: ["kafkaBootstrapServers"] })
+            .default({ brokerName: "default", brokerClass: "MTChannelBasedBroker", kafkaReplicationFactor: 3, retry: 3 }),
+        objectStore: objectStoreSchema.default({ provider: "minio", modelBucket: "models", extraBuckets: [], volumeSize: "10Gi", seed: [] }),
+        monitoring: z
+            .object({
+                enabled: z.boolean().default(true),
+                retention: duration.default("24h"),
+                storageSize: quantity.optional(),
+                prometheusReplicas: z.number().int().min(1).default(1),
+                grafana: z.boolean().default(true),
+            })
+            .strict()
+            .default({ enabled: true, retention: "24h", prometheusReplicas: 1, grafana: true }),
+        models: z.array(modelSchema).default([]),
+    })
+    .strict()
+    .superRefine((p, ctx) => {
+        const seen = new Set<string>();
+        p.models.forEach((m, i) => {
+            if (seen.has(m.name)) ctx.addIssue({ code: "custom", path: ["models", i, "name"], message: `duplicates another model named ${m.name}` });
+            seen.add(m.name);
+            if (p.environment === "prod" && m.latencyCritical && (m.scaling.minReplicas ?? 1) < 1) {
+                ctx.addIssue({ code: "custom", path: ["models", i, "scaling", "minReplicas"], message: "must be at least 1 in prod for a latencyCritical model" });
+            }
+            if (m.monitoring?.enabled && !p.monitoring.enabled) {
+                ctx.addIssue({ code: "custom", path: ["models", i, "monitoring", "enabled"], message: "needs monitoring.enabled: true (the monitors' alerts and dashboards live in Prometheus/Grafana)" });
+            }
+            if (m.monitoring?.enabled && m.logging === "off") {
+                ctx.addIssue({ code: "custom", path: ["models", i, "logging"], message: "must not be off while the model is monitored (the monitor reads the logged requests)" });
+            }
+        });
+    });
+
+export type PlatformConfig = z.infer<typeof platformSchema>;
+/** The top-level keys of the `inferstack:` namespace. */
+export const configKeys = Object.keys(platformSchema.shape) as (keyof PlatformConfig)[];
+
+/** Raised for any config value that does not fit; the message names the key, the value and what is allowed. */
+export class ConfigError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ConfigError";
+    }
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+    let out = "inferstack:";
+    path.forEach((p, i) => {
+        if (typeof p === "number") out += `[${p}]`;
+        else out += i === 0 ? String(p) : `.${String(p)}`;
+    });
+    return out;
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+    let v: unknown = raw;
+    for (const p of path) {
+        if (v === null || typeof v !== "object") return undefined;
+        v = (v as Record<PropertyKey, unknown>)[p];
+    }
+    return v;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+    const key = keyPath(issue.path);
+    const value = valueAt(raw, issue.path);
+    const given = value === undefined ? "nothing" : JSON.stringify(value);
+    switch (issue.code) {
+        case "invalid_value":
+            return `${key}: got ${given}; allowed values are ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+        case "invalid_union":
+            if ("discriminator" in issue && issue.discriminator) {
+                return `${key}.${issue.discriminator}: got ${JSON.stringify(valueAt(raw, [...issue.path, issue.discriminator]))}; allowed values are ${unionOptions(issue)}`;
+            }
+            return `${key}: got ${given}; ${issue.message}`;
+        case "unrecognized_keys":
+            return `${key}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; check the spelling against the README's config reference`;
+        case "invalid_type":
+            return `${key}: got ${given}; expected ${issue.expected}`;
+        default:
+            return `${key}: got ${given}; ${issue.message}`;
+    }
+}
+
+function unionOptions(issue: z.core.$ZodIssue): string {
+    // Discriminated unions carry their options on the schema, not the issue; list the known ones here.
+    const path = issue.path.join(".");
+    if (path === "cluster") return '"existing", "eks", "gke", "aks"';
+    if (path === "objectStore") return '"minio", "s3", "gcs", "azure"';
+    return "see the README";
+}
+
+/**
+ * Parses the raw `inferstack:` config (a map of top-level key to value, objects already decoded from JSON).
+ * Throws a ConfigError listing every problem, one per line.
+ */
+export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfig {
+    const unknownKeys = Object.keys(raw).filter((k) => !(configKeys as string[]).includes(k));
+    if (unknownKeys.length > 0) {
+        throw new ConfigError(
+            `unknown config key(s) ${unknownKeys.map((k) => `inferstack:${k}`).join(", ")}; allowed keys are ${configKeys.map((k) => `inferstack:${k}`).join(", ")}`,
+        );
+    }
+    const result = platformSchema.safeParse(raw);
+    if (!result.success) {
+        const lines = result.error.issues.map((i) => `  - ${describeIssue(i, raw)}`);
+        throw new ConfigError(`invalid stack configuration:\n${lines.join("\n")}`);
+    }
+    return result.data;
+}

@@ -1,0 +1,39 @@
+/**
+ * `npm run render -- --stack <name> [--out <dir>]`: renders a stack offline (no Pulumi CLI, no cluster) and
+ * writes out/<name>/manifests.yaml and resources.json, then prints a one-screen summary.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError } from "../stacks/config";
+import { manifestsYaml, renderStack, repoRoot } from "./renderStack";
+
+async function cli() {
+    const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" }, out: { type: "string" } } });
+    const stack = values.stack!;
+    const outDir = path.resolve(values.out ?? path.join(repoRoot, "out", stack));
+    const render = await renderStack(stack);
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(path.join(outDir, "manifests.yaml"), manifestsYaml(render.manifests));
+    writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(render.resources, null, 2) + "\n");
+
+    const byType = new Map<string, number>();
+    for (const r of render.resources) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
+    console.log(`stack ${stack}: ${render.resources.length} resources, ${render.manifests.length} Kubernetes objects -> ${path.relative(process.cwd(), outDir) || "."}`);
+    for (const [type, n] of [...byType].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) {
+        console.log(`  ${String(n).padStart(4)}  ${type}`);
+    }
+    console.log("outputs:");
+    for (const [k, v] of Object.entries(render.outputs)) {
+        console.log(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+    }
+}
+
+cli().catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+        console.error(`error: ${err.message}`);
+    } else {
+        console.error(err);
+    }
+    process.exit(1);
+});
