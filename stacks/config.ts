@@ -430,26 +430,19 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     switch (issue.code) {
         case "invalid_value":
             return `${key}: got ${given}; allowed values are ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-        case "invalid_union":
-            if ("discriminator" in issue && issue.discriminator) {
-                return `${key}.${issue.discriminator}: got ${JSON.stringify(valueAt(raw, [...issue.path, issue.discriminator]))}; allowed values are ${unionOptions(issue)}`;
-            }
+        case "invalid_union": {
+            // A discriminated union (cluster, objectStore) names its allowed discriminator values.
+            const options = (issue as { options?: unknown[] }).options;
+            if (options) return `${key}: got ${given}; allowed values are ${options.map((o) => JSON.stringify(o)).join(", ")}`;
             return `${key}: got ${given}; ${issue.message}`;
+        }
         case "unrecognized_keys":
             return `${key}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; check the spelling against the README's config reference`;
         case "invalid_type":
-            return `${key}: got ${given}; expected ${issue.expected}`;
+            return value === undefined ? `${key}: got nothing; expected ${issue.expected}` : `${key}: got ${given}; ${issue.message}`;
         default:
             return `${key}: got ${given}; ${issue.message}`;
     }
-}
-
-function unionOptions(issue: z.core.$ZodIssue): string {
-    // Discriminated unions carry their options on the schema, not the issue; list the known ones here.
-    const path = issue.path.join(".");
-    if (path === "cluster") return '"existing", "eks", "gke", "aks"';
-    if (path === "objectStore") return '"minio", "s3", "gcs", "azure"';
-    return "see the README";
 }
 
 /**

@@ -50,6 +50,11 @@ export interface Render {
     outputs: Record<string, unknown>;
 }
 
+/** An error from a failed render, with the URNs of the resources registered before it. */
+export interface RenderFailure extends Error {
+    registeredResources: string[];
+}
+
 export interface RenderOptions {
     /** Use this config (the `config:` map of a stack file) instead of reading stacks/Pulumi.<stack>.yaml. */
     config?: Record<string, unknown>;
@@ -183,12 +188,25 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
     // main() reads the config on each call, so a second render in one process gets its own.
     const programPath = require.resolve(path.join(repoRoot, "stacks", "program"));
     const { main } = (await import(programPath)) as typeof import("../stacks/program");
+    // The program's failure is caught inside the stack, so the SDK's own promises never see it rejected.
     let rawOutputs: unknown;
+    let failure: unknown;
     await (pulumi.runtime as unknown as { runInPulumiStack(f: () => Promise<unknown>): Promise<unknown> }).runInPulumiStack(async () => {
-        rawOutputs = await main();
-        return rawOutputs;
+        try {
+            rawOutputs = await main();
+        } catch (err) {
+            failure = err;
+        }
+        return {};
     });
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    if (failure !== undefined) {
+        // Tell callers what had been registered when the program failed (config errors must leave nothing).
+        if (typeof failure === "object" && failure !== null) {
+            (failure as RenderFailure).registeredResources = captured.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.urn);
+        }
+        throw failure;
+    }
 
     const resources = captured
         .map((r) => ({ ...r, inputs: maskSecrets(r.inputs) as Record<string, unknown> }))

@@ -1,0 +1,232 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { ConfigError, parsePlatformConfig } from "../stacks/config";
+import { RenderFailure, renderStack, repoRoot } from "../tools/renderStack";
+import { stackFileConfig } from "./helpers";
+
+/** The dev stack's config as the program sees it (top-level keys without the namespace). */
+function devRaw(): Record<string, any> {
+    const cfg = stackFileConfig("dev");
+    return Object.fromEntries(Object.entries(cfg).map(([k, v]) => [k.replace(/^inferstack:/, ""), v]));
+}
+
+function errorOf(raw: Record<string, unknown>): string {
+    try {
+        parsePlatformConfig(raw);
+    } catch (err) {
+        assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+        return err.message;
+    }
+    assert.fail("expected the config to be rejected");
+}
+
+describe("stack configuration", () => {
+    it("accepts the dev stack and fills defaults", () => {
+        const c = parsePlatformConfig(devRaw());
+        assert.equal(c.environment, "dev");
+        assert.equal(c.cluster.provider, "existing");
+        assert.equal(c.serving.scaleToZero, true);
+        assert.equal(c.eventing.brokerClass, "MTChannelBasedBroker");
+        assert.equal(c.models.length, 2);
+        assert.equal(c.models[0].logging, "all");
+        assert.equal(c.models[0].scaling.minReplicas, 0);
+    });
+
+    it("accepts an empty config (every key has a default)", () => {
+        const c = parsePlatformConfig({});
+        assert.equal(c.modelNamespace, "inferstack-models");
+        assert.equal(c.objectStore.provider, "minio");
+        assert.deepEqual(c.models, []);
+    });
+
+    const cases: { name: string; mutate: (raw: Record<string, any>) => void; expect: RegExp[] }[] = [
+        {
+            name: "an unknown cloud",
+            mutate: (r) => (r.cluster = { provider: "openstack" }),
+            expect: [/inferstack:cluster\.provider/, /"openstack"/, /"existing", "eks", "gke", "aks"/],
+        },
+        {
+            name: "an unknown object store",
+            mutate: (r) => (r.objectStore = { provider: "ceph" }),
+            expect: [/inferstack:objectStore\.provider/, /"ceph"/, /"minio", "s3", "gcs", "azure"/],
+        },
+        {
+            name: "an unknown environment",
+            mutate: (r) => (r.environment = "qa"),
+            expect: [/inferstack:environment/, /"qa"/, /"dev", "staging", "prod"/],
+        },
+        {
+            name: "negative replicas",
+            mutate: (r) => (r.models[0].scaling.maxReplicas = -2),
+            expect: [/inferstack:models\[0\]\.scaling\.maxReplicas/, /-2/, /at least 1/],
+        },
+        {
+            name: "negative minReplicas",
+            mutate: (r) => (r.models[1].scaling.minReplicas = -1),
+            expect: [/inferstack:models\[1\]\.scaling\.minReplicas/, /-1/, /0 or more/],
+        },
+        {
+            name: "a canary percent above 100",
+            mutate: (r) => (r.models[0].canary.trafficPercent = 150),
+            expect: [/inferstack:models\[0\]\.canary\.trafficPercent/, /150/, /from 0 to 100/],
+        },
+        {
+            name: "a negative canary percent",
+            mutate: (r) => (r.models[0].canary.trafficPercent = -5),
+            expect: [/inferstack:models\[0\]\.canary\.trafficPercent/, /-5/, /from 0 to 100/],
+        },
+        {
+            name: "a fractional canary percent",
+            mutate: (r) => (r.models[0].canary.trafficPercent = 12.5),
+            expect: [/inferstack:models\[0\]\.canary\.trafficPercent/, /12\.5/, /whole number/],
+        },
+        {
+            name: "a bad bucket name",
+            mutate: (r) => (r.objectStore.modelBucket = "Model_Bucket"),
+            expect: [/inferstack:objectStore\.modelBucket/, /"Model_Bucket"/, /lowercase letters, digits/],
+        },
+        {
+            name: "a missing required key (the model's framework)",
+            mutate: (r) => delete r.models[1].framework,
+            expect: [/inferstack:models\[1\]\.framework/, /got nothing/],
+        },
+        {
+            name: "an unknown framework",
+            mutate: (r) => (r.models[1].framework = "caffe"),
+            expect: [/inferstack:models\[1\]\.framework/, /"caffe"/, /"sklearn".*"huggingface".*"custom"/],
+        },
+        {
+            name: "a canary without a stable version",
+            mutate: (r) => delete r.models[0].stable,
+            expect: [/inferstack:models\[0\]\.stable/, /got nothing/, /expected object/],
+        },
+        {
+            name: "a negative GPU count",
+            mutate: (r) => (r.models[1].resources = { gpu: -1 }),
+            expect: [/inferstack:models\[1\]\.resources\.gpu/, /-1/, /0 or more/],
+        },
+        {
+            name: "a storage URI with an unsupported scheme",
+            mutate: (r) => (r.models[1].stable.storageUri = "ftp://models/xgb"),
+            expect: [/inferstack:models\[1\]\.stable\.storageUri/, /"ftp:\/\/models\/xgb"/, /s3:\/\/, gs:\/\/, https:\/\/, pvc:\/\//],
+        },
+        {
+            name: "an https storage URI that is not Azure Blob",
+            mutate: (r) => (r.models[1].stable.storageUri = "https://example.com/model.bst"),
+            expect: [/inferstack:models\[1\]\.stable\.storageUri/, /Azure Blob URL/],
+        },
+        {
+            name: "a misspelt field (would be silently ignored otherwise)",
+            mutate: (r) => (r.models[0].canary.trafficPercnt = 10),
+            expect: [/inferstack:models\[0\]\.canary/, /unknown key\(s\) "trafficPercnt"/],
+        },
+        {
+            name: "an unknown top-level key",
+            mutate: (r) => (r.modelz = []),
+            expect: [/unknown config key\(s\) inferstack:modelz/, /allowed keys are .*inferstack:models/],
+        },
+        {
+            name: "duplicate model names",
+            mutate: (r) => (r.models[1].name = r.models[0].name),
+            expect: [/inferstack:models\[1\]\.name/, /duplicates another model named sklearn-iris/],
+        },
+        {
+            name: "a canary identical to stable",
+            mutate: (r) => (r.models[0].canary.storageUri = r.models[0].stable.storageUri),
+            expect: [/inferstack:models\[0\]\.canary/, /identical to stable/],
+        },
+        {
+            name: "a latency-critical model scaled to zero",
+            mutate: (r) => (r.models[0].latencyCritical = true),
+            expect: [/inferstack:models\[0\]\.scaling\.minReplicas/, /latencyCritical/],
+        },
+        {
+            name: "minReplicas above maxReplicas",
+            mutate: (r) => (r.models[0].scaling = { minReplicas: 5, maxReplicas: 2 }),
+            expect: [/inferstack:models\[0\]\.scaling\.minReplicas/, /at most scaling\.maxReplicas \(2\)/],
+        },
+        {
+            name: "a custom model without an image",
+            mutate: (r) => (r.models[1] = { name: "custom", framework: "custom", stable: {} }),
+            expect: [/inferstack:models\[1\]\.stable\.image/, /required when framework is custom/],
+        },
+        {
+            name: "a model name that is not a DNS label",
+            mutate: (r) => (r.models[1].name = "XGBoost_Iris"),
+            expect: [/inferstack:models\[1\]\.name/, /"XGBoost_Iris"/, /DNS-1035/],
+        },
+        {
+            name: "the Kafka broker class without bootstrap servers",
+            mutate: (r) => (r.eventing = { brokerClass: "Kafka" }),
+            expect: [/inferstack:eventing\.kafkaBootstrapServers/, /required when brokerClass is Kafka/],
+        },
+        {
+            name: "an unknown broker class",
+            mutate: (r) => (r.eventing = { brokerClass: "InMemory" }),
+            expect: [/inferstack:eventing\.brokerClass/, /"InMemory"/, /"MTChannelBasedBroker", "Kafka"/],
+        },
+        {
+            name: "a monitored model with logging off",
+            mutate: (r) => {
+                r.models[1].logging = "off";
+                r.models[1].monitoring = { features: [{ name: "x" }], reference: { inline: [[1], [2]] } };
+            },
+            expect: [/inferstack:models\[1\]\.logging/, /must not be off/],
+        },
+        {
+            name: "a bad duration",
+            mutate: (r) => (r.serving = { stableWindow: "sixty seconds" }),
+            expect: [/inferstack:serving\.stableWindow/, /"sixty seconds"/, /duration such as 30s/],
+        },
+    ];
+    for (const c of cases) {
+        it(`rejects ${c.name} with a message naming the key, the value and what is allowed`, () => {
+            const raw = devRaw();
+            c.mutate(raw);
+            const message = errorOf(raw);
+            for (const re of c.expect) assert.match(message, re);
+        });
+    }
+
+    it("reports every problem at once, one per line", () => {
+        const raw = devRaw();
+        raw.models[0].canary.trafficPercent = 101;
+        raw.objectStore.modelBucket = "UPPER";
+        const message = errorOf(raw);
+        assert.equal(message.split("\n").filter((l) => l.startsWith("  - ")).length, 2);
+    });
+
+    it("registers no resource when the config is bad", async () => {
+        const config = stackFileConfig("dev");
+        (config["inferstack:models"] as any[])[0].canary.trafficPercent = 150;
+        await assert.rejects(
+            () => renderStack("dev", { config }),
+            (err: RenderFailure) => {
+                assert.ok(err instanceof ConfigError);
+                assert.deepEqual(err.registeredResources, []);
+                return true;
+            },
+        );
+    });
+
+    it("fails the render command with one clear message and exit code 1", () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "inferstack-bad-"));
+        const stacksDir = path.join(repoRoot, "stacks");
+        const stackFile = path.join(stacksDir, "Pulumi.config-test-bad.yaml");
+        writeFileSync(stackFile, "config:\n  inferstack:environment: production\n");
+        try {
+            const r = spawnSync(process.execPath, ["--import", "tsx", path.join(repoRoot, "tools", "render.ts"), "--stack", "config-test-bad", "--out", dir], {
+                encoding: "utf8",
+                cwd: repoRoot,
+            });
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /^error: invalid stack configuration:\n {2}- inferstack:environment: got "production"; allowed values are "dev", "staging", "prod"\n$/);
+        } finally {
+            require("node:fs").rmSync(stackFile);
+        }
+    });
+});

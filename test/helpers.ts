@@ -1,0 +1,86 @@
+/** Shared test helpers: renders, the dev stack's config, and schema validation of rendered objects. */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { KubernetesObject, Render, RenderedResource, renderStack, repoRoot } from "../tools/renderStack";
+
+/** ../shared beside the repo: upstream CRDs and the strict validator (present in CI, maybe not elsewhere). */
+export const sharedDir = path.resolve(repoRoot, "..", "shared");
+export const validatorScript = path.join(sharedDir, "validate", "validate-manifests.mjs");
+export const haveSharedValidator = existsSync(validatorScript) && existsSync(path.join(sharedDir, "validate", "node_modules"));
+
+/** The `config:` map of a stack file. */
+export function stackFileConfig(stack: string): Record<string, unknown> {
+    const doc = yaml.load(readFileSync(path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    return structuredClone(doc.config);
+}
+
+/** Renders the dev stack's config with some top-level keys replaced (keys without namespace get `inferstack:`). */
+export function renderDevWith(patch: Record<string, unknown>): Promise<Render> {
+    const config = stackFileConfig("dev");
+    for (const [k, v] of Object.entries(patch)) config[k.includes(":") ? k : `inferstack:${k}`] = v;
+    return renderStack("dev", { config });
+}
+
+export function byType(render: Render, type: string): RenderedResource[] {
+    return render.resources.filter((r) => r.type === type);
+}
+
+export function one(render: Render, type: string, name?: string): RenderedResource {
+    const found = byType(render, type).filter((r) => name === undefined || r.name === name);
+    if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+    return found[0];
+}
+
+export function manifest(render: Render, kind: string, name: string): KubernetesObject {
+    const found = render.manifests.filter((m) => m.kind === kind && m.metadata.name === name);
+    if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
+    return found[0];
+}
+
+/** Runs ../shared/validate strictly on a manifests file; returns its exit code and output. */
+export function runSharedValidator(manifestsFile: string): { status: number | null; output: string } {
+    const r = spawnSync(process.execPath, [validatorScript, manifestsFile], { encoding: "utf8" });
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+/**
+ * Validates core and Knative objects with the kubernetes-models packages (throws on the first invalid one).
+ * Returns how many objects had a model; others (KServe, prometheus-operator, operator CRs) are left to the
+ * strict shared validator.
+ */
+export async function validateWithModels(objects: KubernetesObject[]): Promise<number> {
+    let validated = 0;
+    for (const obj of objects) {
+        const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") : ["", obj.apiVersion];
+        let modulePath: string | undefined;
+        if (group === "" || !group.includes(".") || group.endsWith(".k8s.io")) {
+            modulePath = `kubernetes-models/${group ? `${group}/` : ""}${version}/${obj.kind}`;
+        } else if (group.endsWith("knative.dev")) {
+            modulePath = `@kubernetes-models/knative/${group}/${version}/${obj.kind}`;
+        }
+        if (!modulePath) continue;
+        const mod = (await import(modulePath)) as Record<string, new (o: unknown) => { validate(): void }>;
+        const Model = mod[obj.kind];
+        try {
+            new Model(obj).validate();
+        } catch (err) {
+            throw new Error(`${obj.kind} ${obj.metadata.namespace ?? ""}/${obj.metadata.name} is invalid: ${(err as Error).message}`);
+        }
+        validated++;
+    }
+    return validated;
+}
+
+/** Every container image in a Kubernetes object or resource input tree. */
+export function imagesIn(value: unknown, out: string[] = []): string[] {
+    if (Array.isArray(value)) value.forEach((v) => imagesIn(v, out));
+    else if (value && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) {
+            if (k === "image" && typeof v === "string") out.push(v);
+            else imagesIn(v, out);
+        }
+    }
+    return out;
+}
