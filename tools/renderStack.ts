@@ -86,7 +86,8 @@ export function maskSecrets(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(maskSecrets);
     if (value && typeof value === "object") {
         const obj = value as Record<string, unknown>;
-        if (obj[sigKey] === secretSig) return SECRET;
+        // Keep a secret's shape (its keys are not secret), hide every value in it.
+        if (obj[sigKey] === secretSig) return hideLeaves(obj["value"]);
         if (obj[sigKey] === pulumi.runtime.specialResourceSig) return { urn: obj["urn"] };
         if (pulumi.Resource.isInstance(value)) return { resource: "ref" };
         const out: Record<string, unknown> = {};
@@ -94,6 +95,16 @@ export function maskSecrets(value: unknown): unknown {
         return out;
     }
     return value;
+}
+
+function hideLeaves(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(hideLeaves);
+    if (value && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (obj[sigKey] === secretSig) return hideLeaves(obj["value"]);
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, hideLeaves(v)]));
+    }
+    return SECRET;
 }
 
 function readYaml(file: string): Record<string, unknown> {

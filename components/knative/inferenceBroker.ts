@@ -61,6 +61,7 @@ export class InferenceBroker extends pulumi.ComponentResource {
                         spec: {
                             containers: [
                                 {
+                                    name: "event-display",
                                     image: versions.images.eventDisplay,
                                     ports: [{ containerPort: 8080 }],
                                     resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
