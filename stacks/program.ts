@@ -22,6 +22,7 @@ export async function main() {
         brokerUrl: platform.brokerUrl,
         prometheusUrl: platform.prometheusUrl,
         grafanaUrl: platform.grafanaUrl,
+        feedbackUrl: platform.feedbackUrl,
         modelBucket: platform.objectStore.modelBucket,
         models: platform.models,
     };

@@ -34,6 +34,8 @@ export interface KnativeServingArgs {
 
 /** Port on which Knative's control plane and queue-proxy serve Prometheus metrics once enabled. */
 export const knativeMetricsPort = 9090;
+/** Port on which every revision's queue-proxy serves request metrics (`revision_request_*`). */
+export const queueProxyMetricsPort = 9091;
 
 /**
  * Knative Serving with Kourier as its ingress, configured for KServe: the pod-spec feature flags KServe's

@@ -81,6 +81,30 @@ export class Monitoring extends pulumi.ComponentResource {
                             probeSelectorNilUsesHelmValues: false,
                         },
                     },
+                    // InferenceService conditions as metrics, for the "model not ready" alerts.
+                    "kube-state-metrics": {
+                        rbac: { extraRules: [{ apiGroups: ["serving.kserve.io"], resources: ["inferenceservices"], verbs: ["list", "watch"] }] },
+                        customResourceState: {
+                            enabled: true,
+                            config: {
+                                spec: {
+                                    resources: [
+                                        {
+                                            groupVersionKind: { group: "serving.kserve.io", version: "v1beta1", kind: "InferenceService" },
+                                            labelsFromPath: { name: ["metadata", "name"], namespace: ["metadata", "namespace"] },
+                                            metrics: [
+                                                {
+                                                    name: "inferenceservice_status_condition",
+                                                    help: "InferenceService status conditions (1 = True)",
+                                                    each: { type: "Gauge", gauge: { path: ["status", "conditions"], labelsFromPath: { type: ["type"] }, valueFrom: ["status"] } },
+                                                },
+                                            ],
+                                        },
+                                    ],
+                                },
+                            },
+                        },
+                    },
                     grafana: {
                         enabled: args.grafana,
                         admin: { existingSecret: adminSecret.metadata.name, userKey: "admin-user", passwordKey: "admin-password" },

@@ -17,6 +17,8 @@ export interface PlatformMonitorsArgs {
     modelNamespace: pulumi.Input<string>;
     /** Port Knative's components serve metrics on. */
     knativeMetricsPort: number;
+    /** Port of the queue-proxy's request metrics (revision_request_count, latencies). */
+    queueProxyMetricsPort: number;
     /** Port of KServe's aggregated model-server metrics (queue-proxy + server). */
     kserveModelMetricsPort: number;
 }
@@ -54,7 +56,7 @@ export class PlatformMonitors extends pulumi.ComponentResource {
         podMonitor("knative-serving-control-plane", args.servingNamespace, appIn(["activator", "autoscaler", "controller", "webhook"]), args.knativeMetricsPort);
         podMonitor("knative-eventing", args.eventingNamespace, appIn(["eventing-controller", "mt-broker-ingress", "mt-broker-filter", "imc-dispatcher"]), args.knativeMetricsPort);
         // queue-proxy of every Knative revision (request counts, latencies, concurrency per revision).
-        podMonitor("knative-queue-proxy", args.modelNamespace, { matchExpressions: [{ key: "serving.knative.dev/revision", operator: "Exists" }] }, args.knativeMetricsPort);
+        podMonitor("knative-queue-proxy", args.modelNamespace, { matchExpressions: [{ key: "serving.knative.dev/revision", operator: "Exists" }] }, args.queueProxyMetricsPort);
         // KServe model servers: the queue-proxy merges the server's own metrics onto one port.
         podMonitor("kserve-model-servers", args.modelNamespace, { matchExpressions: [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }] }, args.kserveModelMetricsPort);
         podMonitor("kserve-controller", args.kserveNamespace, { matchLabels: { "control-plane": "kserve-controller-manager" } }, 8080);

@@ -6,9 +6,10 @@ import { KubernetesCluster } from "../cluster/kubernetesCluster";
 import { InferenceBroker } from "../knative/inferenceBroker";
 import { KnativeEventing } from "../knative/knativeEventing";
 import { KnativeOperator } from "../knative/knativeOperator";
-import { KnativeServing, knativeMetricsPort } from "../knative/knativeServing";
+import { KnativeServing, knativeMetricsPort, queueProxyMetricsPort } from "../knative/knativeServing";
 import { KServe, kserveModelMetricsPort } from "../kserve/kserve";
 import { ModelService } from "../models/modelService";
+import { ModelMonitor } from "../monitoring/modelMonitor";
 import { Monitoring } from "../monitoring/monitoring";
 import { PlatformMonitors } from "../monitoring/platformMonitors";
 import { ObjectStore } from "../storage/objectStore";
@@ -68,6 +69,8 @@ export class Platform extends pulumi.ComponentResource {
     public readonly broker: InferenceBroker;
     /** Prometheus/Grafana, when enabled. */
     public readonly monitoring?: Monitoring;
+    /** Feedback endpoint of the model monitor (empty when no model is monitored). */
+    public readonly feedbackUrl: pulumi.Output<string>;
 
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:platform:Platform", name, {}, opts);
@@ -157,6 +160,7 @@ export class Platform extends pulumi.ComponentResource {
                     kserveNamespace: kserve.namespace,
                     modelNamespace: this.modelNamespace,
                     knativeMetricsPort,
+                    queueProxyMetricsPort,
                     kserveModelMetricsPort,
                 },
                 child,
@@ -183,7 +187,31 @@ export class Platform extends pulumi.ComponentResource {
             this.models[model.name] = { url: svc.url, latestUrl: svc.latestUrl, previousUrl: svc.previousUrl, curl: svc.curl };
         }
 
+        const monitored = config.models.filter((m) => m.monitoring?.enabled);
+        if (monitored.length > 0 && this.monitoring) {
+            const monitor = new ModelMonitor(
+                `${name}-model-monitor`,
+                {
+                    provider,
+                    namespace: this.modelNamespace,
+                    broker: this.broker,
+                    models: monitored.map((m) => ({ name: m.name, settings: m.monitoring! })),
+                    s3:
+                        this.objectStore.s3Endpoint && this.objectStore.s3CredentialsSecretName
+                            ? { endpoint: this.objectStore.s3Endpoint, credentialsSecretName: this.objectStore.s3CredentialsSecretName }
+                            : undefined,
+                    dashboardLabel: this.monitoring.dashboardLabel,
+                    dependsOn: [this.monitoring.chart, this.broker.broker],
+                },
+                child,
+            );
+            this.feedbackUrl = monitor.feedbackUrl;
+        } else {
+            this.feedbackUrl = pulumi.output("");
+        }
+
         this.registerOutputs({
+            feedbackUrl: this.feedbackUrl,
             modelNamespace: this.modelNamespace,
             brokerUrl: this.brokerUrl,
             prometheusUrl: this.prometheusUrl,

@@ -1,0 +1,203 @@
+import { createHash } from "node:crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ModelConfig } from "../../stacks/config";
+import { InferenceBroker } from "../knative/inferenceBroker";
+import { restrictedSecurityContext } from "../podSecurity";
+import { versions } from "../versions";
+import { modelAlertRules } from "./modelAlertRules";
+import { modelDashboard } from "./modelDashboard";
+
+/** The CloudEvent types KServe's logger emits; Triggers pass only these, so the monitor's replies never loop. */
+export const inferenceEventTypes = ["org.kubeflow.serving.inference.request", "org.kubeflow.serving.inference.response"] as const;
+/** CloudEvent type of labels sent through the Broker instead of POST /feedback. */
+export const feedbackEventType = "io.inferstack.feedback";
+
+/** A model to monitor: its name and its monitoring settings from the stack config. */
+export interface MonitoredModel {
+    /** InferenceService name (the `inferenceservicename` extension of its events). */
+    name: string;
+    /** Features, reference sample, thresholds. */
+    settings: NonNullable<ModelConfig["monitoring"]>;
+}
+
+export interface ModelMonitorArgs {
+    /** Provider of the target cluster. */
+    provider: k8s.Provider;
+    /** Namespace of the models and the Broker; the monitor runs there too. */
+    namespace: pulumi.Input<string>;
+    /** The Broker the models log to. */
+    broker: InferenceBroker;
+    /** The models to monitor (at least one). */
+    models: MonitoredModel[];
+    /** S3-compatible endpoint for `s3://` reference samples, and the Secret with its keys (Minio). */
+    s3?: { endpoint: pulumi.Input<string>; credentialsSecretName: pulumi.Input<string> };
+    /** Label a ConfigMap needs for Grafana's sidecar to load it as a dashboard. */
+    dashboardLabel: Record<string, string>;
+    /** Resources the monitors' CRDs come from (the Prometheus install, Knative Eventing). */
+    dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The monitor service's config file (see services/monitor/README.md). */
+export function monitorConfig(models: MonitoredModel[]) {
+    return {
+        models: Object.fromEntries(
+            models.map(({ name, settings: s }) => {
+                let reference: object;
+                if ("uri" in s.reference) {
+                    const [bucket, ...key] = s.reference.uri.slice("s3://".length).split("/");
+                    reference = { s3: { bucket, key: key.join("/") } };
+                } else {
+                    reference = { inline: s.reference.inline };
+                }
+                return [
+                    name,
+                    {
+                        features: s.features,
+                        task: s.task,
+                        reference,
+                        drift: { windowSize: s.windowSize, pValue: s.driftPValue, correction: "bonferroni", minSamples: Math.min(50, s.windowSize) },
+                        outlier: { quantile: s.outlierQuantile },
+                    },
+                ];
+            }),
+        ),
+    };
+}
+
+/**
+ * The open model monitor (services/monitor) for one namespace: a Knative Service fed by Triggers on the Broker's
+ * inference events of each monitored model, plus per model a PrometheusRule (drift, outliers, feedback accuracy,
+ * canary errors and latency, not ready) and a Grafana dashboard.
+ *
+ * The monitor keeps its windows and request/response joins in memory, so it runs exactly one replica.
+ */
+export class ModelMonitor extends pulumi.ComponentResource {
+    /** In-cluster URL of the monitor (POST /feedback here). */
+    public readonly url: pulumi.Output<string>;
+    /** Feedback endpoint. */
+    public readonly feedbackUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: ModelMonitorArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("inferstack:monitoring:ModelMonitor", name, {}, opts);
+        if (args.models.length === 0) throw new Error("ModelMonitor: models must list at least one model");
+        const child = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
+        const serviceName = "model-monitor";
+        const labels = { "app.kubernetes.io/name": serviceName, "app.kubernetes.io/part-of": "inferstack" };
+        const configJson = JSON.stringify(monitorConfig(args.models), null, 2);
+
+        const config = new k8s.core.v1.ConfigMap(
+            `${name}-config`,
+            { metadata: { name: `${serviceName}-config`, namespace: args.namespace, labels }, data: { "config.json": configJson } },
+            child,
+        );
+        new k8s.apiextensions.CustomResource(
+            name,
+            {
+                apiVersion: "serving.knative.dev/v1",
+                kind: "Service",
+                metadata: { name: serviceName, namespace: args.namespace, labels },
+                spec: {
+                    template: {
+                        metadata: {
+                            labels,
+                            annotations: {
+                                "autoscaling.knative.dev/min-scale": "1",
+                                "autoscaling.knative.dev/max-scale": "1",
+                                // A config change must roll a new revision (a ConfigMap edit alone would not).
+                                "inferstack.io/config-sha256": createHash("sha256").update(configJson).digest("hex"),
+                            },
+                        },
+                        spec: {
+                            containers: [
+                                {
+                                    name: "monitor",
+                                    image: versions.images.monitor,
+                                    ports: [{ containerPort: 8080 }],
+                                    env: [
+                                        { name: "MONITOR_CONFIG_FILE", value: "/etc/inferstack/config.json" },
+                                        ...(args.s3 ? [{ name: "S3_ENDPOINT", value: args.s3.endpoint }, { name: "S3_USE_HTTPS", value: "0" }] : []),
+                                    ],
+                                    envFrom: args.s3 ? [{ secretRef: { name: args.s3.credentialsSecretName } }] : undefined,
+                                    readinessProbe: { httpGet: { path: "/readyz" } },
+                                    livenessProbe: { httpGet: { path: "/healthz" } },
+                                    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+                                    securityContext: restrictedSecurityContext,
+                                    volumeMounts: [{ name: "config", mountPath: "/etc/inferstack", readOnly: true }],
+                                },
+                            ],
+                            volumes: [{ name: "config", configMap: { name: config.metadata.name } }],
+                        },
+                    },
+                },
+            },
+            child,
+        );
+        const subscriber = { ref: { apiVersion: "serving.knative.dev/v1", kind: "Service", name: serviceName } };
+        const delivery = { deadLetterSink: { ref: args.broker.deadLetterSink }, retry: 3, backoffPolicy: "exponential", backoffDelay: "PT0.5S" };
+        const trigger = (id: string, filter: Record<string, string>) =>
+            new k8s.apiextensions.CustomResource(
+                `${name}-${id}`,
+                {
+                    apiVersion: "eventing.knative.dev/v1",
+                    kind: "Trigger",
+                    metadata: { name: id, namespace: args.namespace, labels },
+                    spec: { broker: args.broker.brokerName, filter: { attributes: filter }, subscriber, delivery },
+                },
+                child,
+            );
+        trigger("monitor-feedback", { type: feedbackEventType });
+
+        new k8s.apiextensions.CustomResource(
+            `${name}-podmonitor`,
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "PodMonitor",
+                metadata: { name: serviceName, namespace: args.namespace, labels },
+                spec: {
+                    selector: { matchLabels: { "serving.knative.dev/service": serviceName } },
+                    podMetricsEndpoints: [{ portNumber: 8080, path: "/metrics", interval: "30s" }],
+                },
+            },
+            child,
+        );
+
+        for (const model of args.models) {
+            const modelLabels = { ...labels, "inferstack.io/model": model.name };
+            for (const type of inferenceEventTypes) {
+                trigger(`${model.name}-${type.split(".").pop()}s`, { type, inferenceservicename: model.name });
+            }
+            const namespace = pulumi.output(args.namespace);
+            new k8s.apiextensions.CustomResource(
+                `${name}-${model.name}-rules`,
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "PrometheusRule",
+                    metadata: { name: `${model.name}-alerts`, namespace: args.namespace, labels: modelLabels },
+                    spec: namespace.apply((ns) =>
+                        modelAlertRules({
+                            model: model.name,
+                            namespace: ns,
+                            task: model.settings.task,
+                            outlierRate: model.settings.alerts.outlierRate,
+                            minAccuracy: model.settings.alerts.minAccuracy,
+                            maxP95LatencySeconds: model.settings.alerts.maxP95LatencySeconds,
+                        }),
+                    ),
+                },
+                child,
+            );
+            new k8s.core.v1.ConfigMap(
+                `${name}-${model.name}-dashboard`,
+                {
+                    metadata: { name: `${model.name}-dashboard`, namespace: args.namespace, labels: { ...modelLabels, ...args.dashboardLabel } },
+                    data: namespace.apply((ns) => ({ [`${model.name}.json`]: JSON.stringify(modelDashboard({ model: model.name, namespace: ns })) })),
+                },
+                child,
+            );
+        }
+        this.url = pulumi.interpolate`http://${serviceName}.${args.namespace}.svc.cluster.local`;
+        this.feedbackUrl = pulumi.interpolate`${this.url}/feedback`;
+        this.registerOutputs({ url: this.url, feedbackUrl: this.feedbackUrl });
+    }
+}

@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import * as yaml from "js-yaml";
+import { modelAlertRules } from "../components/monitoring/modelAlertRules";
+import { feedbackEventType, inferenceEventTypes, monitorConfig } from "../components/monitoring/modelMonitor";
+import { modelSchema } from "../stacks/config";
+import { Render, renderStack } from "../tools/renderStack";
+import { manifest } from "./helpers";
+
+let dev: Render;
+before(async () => {
+    dev = await renderStack("dev");
+});
+
+function promtoolCheck(spec: unknown): { status: number | null; output: string } {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "inferstack-rules-")), "rules.yaml");
+    writeFileSync(file, yaml.dump(spec));
+    const r = spawnSync("promtool", ["check", "rules", file], { encoding: "utf8" });
+    if (r.error) throw new Error(`promtool is needed for this test (Debian package "prometheus"): ${r.error.message}`);
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+describe("model monitoring (dev stack)", () => {
+    it("runs one monitor Knative Service, pinned, kept at exactly one replica", () => {
+        const svc = manifest(dev, "Service", "model-monitor") as any;
+        assert.equal(svc.apiVersion, "serving.knative.dev/v1");
+        const annotations = svc.spec.template.metadata.annotations;
+        assert.equal(annotations["autoscaling.knative.dev/min-scale"], "1");
+        assert.equal(annotations["autoscaling.knative.dev/max-scale"], "1");
+        assert.match(annotations["inferstack.io/config-sha256"], /^[a-f0-9]{64}$/);
+        const c = svc.spec.template.spec.containers[0];
+        assert.match(c.image, /:\d+\.\d+\.\d+$/);
+        assert.deepEqual(c.envFrom, [{ secretRef: { name: "kserve-s3-credentials" } }]);
+        assert.ok(c.env.some((e: any) => e.name === "S3_ENDPOINT" && e.value === "http://minio.inferstack-storage.svc.cluster.local:9000"));
+    });
+
+    it("feeds it with Triggers on the request/response events of each monitored model, with a dead-letter sink", () => {
+        const triggers = dev.manifests.filter((m) => m.kind === "Trigger") as any[];
+        assert.deepEqual(triggers.map((t) => t.metadata.name).sort(), ["monitor-feedback", "sklearn-iris-requests", "sklearn-iris-responses", "xgboost-iris-requests", "xgboost-iris-responses"]);
+        for (const t of triggers) {
+            assert.equal(t.spec.broker, "default");
+            assert.deepEqual(t.spec.subscriber.ref, { apiVersion: "serving.knative.dev/v1", kind: "Service", name: "model-monitor" });
+            assert.deepEqual(t.spec.delivery.deadLetterSink.ref, { apiVersion: "serving.knative.dev/v1", kind: "Service", name: "default-dead-letter" });
+            const type = t.spec.filter.attributes.type;
+            // Only inference events and feedback reach the monitor: its own io.inferstack.monitor.* replies never loop back.
+            assert.ok([...inferenceEventTypes, feedbackEventType].includes(type), type);
+            if (type !== feedbackEventType) assert.equal(t.spec.filter.attributes.inferenceservicename, t.metadata.name.replace(/-(requests|responses)$/, ""));
+        }
+    });
+
+    it("hands the monitor each model's features, reference and thresholds", () => {
+        const cm = manifest(dev, "ConfigMap", "model-monitor-config") as any;
+        const cfg = JSON.parse(cm.data["config.json"]);
+        assert.deepEqual(Object.keys(cfg.models).sort(), ["sklearn-iris", "xgboost-iris"]);
+        const iris = cfg.models["sklearn-iris"];
+        assert.deepEqual(iris.features.map((f: any) => f.name), ["sepal_length", "sepal_width", "petal_length", "petal_width"]);
+        assert.equal(iris.reference.inline.length, 30);
+        assert.deepEqual(iris.drift, { windowSize: 500, pValue: 0.05, correction: "bonferroni", minSamples: 50 });
+        assert.deepEqual(iris.outlier, { quantile: 0.99 });
+        const fromS3 = monitorConfig([
+            { name: "m", settings: modelSchema.parse({ name: "m", framework: "sklearn", stable: { storageUri: "s3://b/m" }, monitoring: { features: [{ name: "x" }], reference: { uri: "s3://refs/m/2026/ref.json" } } }).monitoring! },
+        ]);
+        assert.deepEqual(fromS3.models.m.reference, { s3: { bucket: "refs", key: "m/2026/ref.json" } });
+    });
+
+    it("scrapes the monitor with a PodMonitor", () => {
+        const pm = manifest(dev, "PodMonitor", "model-monitor") as any;
+        assert.deepEqual(pm.spec.selector.matchLabels, { "serving.knative.dev/service": "model-monitor" });
+        assert.deepEqual(pm.spec.podMetricsEndpoints[0], { portNumber: 8080, path: "/metrics", interval: "30s" });
+    });
+
+    it("gives every monitored model a PrometheusRule that passes promtool check rules", () => {
+        const rules = dev.manifests.filter((m) => m.kind === "PrometheusRule") as any[];
+        assert.deepEqual(rules.map((r) => r.metadata.labels["inferstack.io/model"]).sort(), ["sklearn-iris", "xgboost-iris"]);
+        for (const r of rules) {
+            const names = r.spec.groups[0].rules.map((x: any) => x.alert);
+            assert.deepEqual(names, ["InferstackModelDriftDetected", "InferstackModelOutlierRateHigh", "InferstackModelAccuracyLow", "InferstackCanaryErrorRateWorse", "InferstackCanaryLatencyWorse", "InferstackModelNotReady"]);
+            const check = promtoolCheck(r.spec);
+            assert.equal(check.status, 0, check.output);
+            assert.match(check.output, /SUCCESS: 6 rules found/);
+        }
+    });
+
+    it("regression models get an error rule instead of accuracy, and it passes promtool too", () => {
+        const spec = modelAlertRules({ model: "price", namespace: "ns", task: "regression", outlierRate: 0.1, minAccuracy: 0.9, maxP95LatencySeconds: 0.5 });
+        const names = spec.groups[0].rules.map((r) => r.alert);
+        assert.ok(names.includes("InferstackModelErrorHigh") && !names.includes("InferstackModelAccuracyLow"));
+        assert.match(JSON.stringify(spec), /> 0\.1/);
+        const check = promtoolCheck(spec);
+        assert.equal(check.status, 0, check.output);
+    });
+
+    it("promtool rejects a broken rule (the check has teeth)", () => {
+        const spec = modelAlertRules({ model: "m", namespace: "ns", task: "classification", outlierRate: 0.1, minAccuracy: 0.9, maxP95LatencySeconds: 1 });
+        spec.groups[0].rules[0].expr = "max(inferstack_drift_detected{model=\"m\"} == 1";
+        assert.notEqual(promtoolCheck(spec).status, 0);
+    });
+
+    it("gives every monitored model a Grafana dashboard the sidecar picks up", () => {
+        for (const model of ["sklearn-iris", "xgboost-iris"]) {
+            const cm = manifest(dev, "ConfigMap", `${model}-dashboard`) as any;
+            assert.equal(cm.metadata.labels.grafana_dashboard, "1");
+            const dash = JSON.parse(cm.data[`${model}.json`]);
+            const titles = dash.panels.map((p: any) => p.title);
+            for (const t of ["Traffic by revision (canary split)", "Latency p50 / p95 by revision", "Error ratio (5xx) by revision", "Drift p-value by feature (corrected)", "Outlier rate", "Feedback metrics"]) {
+                assert.ok(titles.includes(t), `${model}: ${t}`);
+            }
+            const exprs = JSON.stringify(dash.panels.map((p: any) => p.targets.map((t: any) => t.expr)));
+            assert.ok(exprs.includes(`service_name=\\"${model}-predictor\\"`));
+            assert.ok(exprs.includes(`inferstack_feedback_accuracy{model=\\"${model}\\"}`));
+        }
+    });
+
+    it("outputs the feedback endpoint", () => {
+        assert.equal(dev.outputs["feedbackUrl"], "http://model-monitor.inferstack-models.svc.cluster.local/feedback");
+    });
+});
