@@ -157,7 +157,7 @@ describe("dev stack render", () => {
         assert.equal(spec.ruleSelectorNilUsesHelmValues, false);
         assert.equal(kps.inputs.values.grafana.admin.existingSecret, "grafana-admin");
         assert.equal(JSON.stringify(kps.inputs.values).includes(MOCK_SECRET_PREFIX), false, "no password in chart values");
-        const monitors = dev.manifests.filter((m) => m.kind === "PodMonitor").map((m) => m.metadata.name).sort();
+        const monitors = dev.manifests.filter((m) => m.kind === "PodMonitor" && m.metadata.namespace === "monitoring").map((m) => m.metadata.name).sort();
         assert.deepEqual(monitors, ["knative-eventing", "knative-queue-proxy", "knative-serving-control-plane", "kserve-controller", "kserve-model-servers"]);
     });
 
