@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { versions } from "../components/versions";
+import { manifest, renderDevWith } from "./helpers";
+
+describe("Knative Eventing with the Kafka broker class (durable environments)", () => {
+    it("installs the Kafka broker through the operator and points Brokers and the logger at it", async () => {
+        const render = await renderDevWith({ eventing: { brokerClass: "Kafka", kafkaBootstrapServers: "kafka-0.kafka:9092,kafka-1.kafka:9092", kafkaReplicationFactor: 2, retry: 5 } });
+        const ke = manifest(render, "KnativeEventing", "knative-eventing") as any;
+        assert.equal(ke.spec.defaultBrokerClass, "Kafka");
+        assert.deepEqual(ke.spec.additionalManifests, [{ URL: versions.kafkaBroker.controller }, { URL: versions.kafkaBroker.broker }]);
+        const cm = manifest(render, "ConfigMap", "kafka-broker-config") as any;
+        assert.equal(cm.metadata.namespace, "knative-eventing");
+        assert.deepEqual(cm.data, { "bootstrap.servers": "kafka-0.kafka:9092,kafka-1.kafka:9092", "default.topic.partitions": "10", "default.topic.replication.factor": "2" });
+        const broker = manifest(render, "Broker", "default") as any;
+        assert.equal(broker.metadata.annotations["eventing.knative.dev/broker.class"], "Kafka");
+        assert.deepEqual(broker.spec.config, { apiVersion: "v1", kind: "ConfigMap", name: "kafka-broker-config", namespace: "knative-eventing" });
+        assert.equal(broker.spec.delivery.retry, 5);
+        assert.equal(render.outputs["brokerUrl"], "http://kafka-broker-ingress.knative-eventing.svc.cluster.local/inferstack-models/default");
+        const iris = manifest(render, "InferenceService", "sklearn-iris") as any;
+        assert.equal(iris.spec.predictor.logger.url, render.outputs["brokerUrl"]);
+    });
+
+    it("scales the control planes for HA from one key", async () => {
+        const render = await renderDevWith({ serving: { controlPlaneReplicas: 3 } });
+        assert.equal((manifest(render, "KnativeServing", "knative-serving") as any).spec["high-availability"].replicas, 3);
+        assert.equal((manifest(render, "KnativeEventing", "knative-eventing") as any).spec["high-availability"].replicas, 3);
+        const charts = render.resources.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart");
+        const kserve = charts.find((c) => String(c.inputs["chart"]).endsWith("/kserve")) as any;
+        assert.equal(kserve.inputs.values.kserve.controller.replicas, 3);
+        const cm = charts.find((c) => c.inputs["chart"] === "cert-manager") as any;
+        assert.equal(cm.inputs.values.replicaCount, 3);
+    });
+
+    it("without monitoring, no monitors, rules or dashboards are declared", async () => {
+        const models = (await import("./helpers")).stackFileConfig("dev")["inferstack:models"] as any[];
+        for (const m of models) delete m.monitoring;
+        const render = await renderDevWith({ monitoring: { enabled: false }, models });
+        for (const kind of ["PodMonitor", "PrometheusRule", "Trigger"]) assert.equal(render.manifests.filter((m) => m.kind === kind).length, 0, kind);
+        assert.equal(render.resources.filter((r) => String(r.inputs["chart"]) === "kube-prometheus-stack").length, 0);
+        assert.equal(render.outputs["prometheusUrl"], "");
+    });
+});
