@@ -7,6 +7,7 @@ import { before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { modelAlertRules } from "../components/monitoring/modelAlertRules";
 import { feedbackEventType, inferenceEventTypes, monitorConfig } from "../components/monitoring/modelMonitor";
+import { parseConfig as parseMonitorConfig } from "../services/monitor/src/config";
 import { modelSchema } from "../stacks/config";
 import { Render, renderStack } from "../tools/renderStack";
 import { manifest } from "./helpers";
@@ -65,6 +66,14 @@ describe("model monitoring (dev stack)", () => {
             { name: "m", settings: modelSchema.parse({ name: "m", framework: "sklearn", stable: { storageUri: "s3://b/m" }, monitoring: { features: [{ name: "x" }], reference: { uri: "s3://refs/m/2026/ref.json" } } }).monitoring! },
         ]);
         assert.deepEqual(fromS3.models.m.reference, { s3: { bucket: "refs", key: "m/2026/ref.json" } });
+    });
+
+    it("writes a config the monitor service itself accepts (the contract between the two)", () => {
+        const cm = manifest(dev, "ConfigMap", "model-monitor-config") as any;
+        const parsed = parseMonitorConfig(JSON.parse(cm.data["config.json"]));
+        assert.deepEqual(Object.keys(parsed.models).sort(), ["sklearn-iris", "xgboost-iris"]);
+        assert.equal(parsed.models["sklearn-iris"].drift.windowSize, 500);
+        assert.throws(() => parseMonitorConfig({ models: { m: { features: [], task: "classification", reference: { inline: [[1]] } } } }));
     });
 
     it("scrapes the monitor with a PodMonitor", () => {

@@ -1,0 +1,200 @@
+import type { ModelConfig } from "./config";
+import { MonitorError } from "./errors";
+import { toLabel, toNumber } from "./payload";
+
+/** Map with least-recently-used eviction; Map keeps insertion order, so re-inserting on access is enough. */
+export class LruMap<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(readonly capacity: number) {}
+  get size(): number {
+    return this.map.size;
+  }
+  get(key: K): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  peek(key: K): V | undefined {
+    return this.map.get(key);
+  }
+  set(key: K, value: V): void {
+    if (this.map.has(key)) this.map.delete(key);
+    else if (this.map.size >= this.capacity) {
+      const oldest = this.map.keys().next();
+      if (!oldest.done) this.map.delete(oldest.value);
+    }
+    this.map.set(key, value);
+  }
+}
+
+export interface LoggedExchange {
+  predictions?: unknown[];
+  /** Rows that already received ground truth (at-least-once delivery may repeat feedback). */
+  labelled: Set<number>;
+}
+
+/**
+ * Recent inference exchanges of one model, keyed by the CloudEvent id that a
+ * request and its response share, plus an index from instance content to
+ * (id, row) for feedback that names instances instead of an id.
+ */
+export class ExchangeStore {
+  private readonly exchanges: LruMap<string, LoggedExchange>;
+  private readonly byInstance: LruMap<string, { id: string; row: number }>;
+
+  constructor(capacity: number) {
+    this.exchanges = new LruMap(capacity);
+    this.byInstance = new LruMap(capacity);
+  }
+
+  private entry(id: string): LoggedExchange {
+    let e = this.exchanges.get(id);
+    if (!e) {
+      e = { labelled: new Set() };
+      this.exchanges.set(id, e);
+    }
+    return e;
+  }
+
+  recordRequest(id: string, instanceKeys: readonly string[]): void {
+    this.entry(id);
+    instanceKeys.forEach((key, row) => this.byInstance.set(key, { id, row }));
+  }
+
+  recordResponse(id: string, predictions: unknown[]): void {
+    this.entry(id).predictions = predictions;
+  }
+
+  get(id: string): LoggedExchange | undefined {
+    return this.exchanges.get(id);
+  }
+
+  findInstance(key: string): { id: string; row: number } | undefined {
+    return this.byInstance.get(key);
+  }
+}
+
+export interface ClassificationSnapshot {
+  task: "classification";
+  count: number;
+  accuracy: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  /** "positive:<label>" or "macro" (mean over all labels seen in truth or predictions). */
+  averaging: string;
+}
+
+export interface RegressionSnapshot {
+  task: "regression";
+  count: number;
+  mae: number;
+  rmse: number;
+}
+
+export type FeedbackSnapshot = ClassificationSnapshot | RegressionSnapshot;
+
+const ratio = (num: number, den: number): number => (den > 0 ? num / den : 0);
+const f1 = (p: number, r: number): number => (p + r > 0 ? (2 * p * r) / (p + r) : 0);
+
+/**
+ * Cumulative quality metrics since start. Undefined ratios (0/0, e.g. a label
+ * never predicted) count as 0, as scikit-learn's zero_division=0 does.
+ */
+export class FeedbackStats {
+  private n = 0;
+  private correct = 0;
+  private readonly perLabel = new Map<string, { tp: number; fp: number; fn: number }>();
+  private absSum = 0;
+  private sqSum = 0;
+
+  constructor(private readonly cfg: Pick<ModelConfig, "task" | "positiveLabel">) {}
+
+  get task(): ModelConfig["task"] {
+    return this.cfg.task;
+  }
+
+  /** Converts and validates first so a bad pair leaves the totals untouched. */
+  update(predictions: readonly unknown[], truth: readonly unknown[], model: string): number {
+    if (this.cfg.task === "classification") {
+      const pairs = predictions.map((p, i) => {
+        const pl = toLabel(p);
+        const tl = toLabel(truth[i]);
+        if (pl === undefined) throw new MonitorError(400, "malformed", `prediction ${i} (${JSON.stringify(p)}) is not a class label or score vector`, model);
+        if (tl === undefined) throw new MonitorError(400, "malformed", `truth[${i}] (${JSON.stringify(truth[i])}) is not a class label`, model);
+        return [pl, tl] as const;
+      });
+      for (const [p, t] of pairs) {
+        this.n++;
+        if (p === t) {
+          this.correct++;
+          this.label(t).tp++;
+        } else {
+          this.label(p).fp++;
+          this.label(t).fn++;
+        }
+      }
+      return pairs.length;
+    }
+    const pairs = predictions.map((p, i) => {
+      const pv = toNumber(p);
+      const tv = toNumber(truth[i]);
+      if (pv === undefined) throw new MonitorError(400, "malformed", `prediction ${i} (${JSON.stringify(p)}) is not a number`, model);
+      if (tv === undefined) throw new MonitorError(400, "malformed", `truth[${i}] (${JSON.stringify(truth[i])}) is not a number`, model);
+      return [pv, tv] as const;
+    });
+    for (const [p, t] of pairs) {
+      this.n++;
+      this.absSum += Math.abs(p - t);
+      this.sqSum += (p - t) * (p - t);
+    }
+    return pairs.length;
+  }
+
+  private label(l: string): { tp: number; fp: number; fn: number } {
+    let c = this.perLabel.get(l);
+    if (!c) {
+      c = { tp: 0, fp: 0, fn: 0 };
+      this.perLabel.set(l, c);
+    }
+    return c;
+  }
+
+  snapshot(): FeedbackSnapshot {
+    if (this.cfg.task === "regression") {
+      return { task: "regression", count: this.n, mae: ratio(this.absSum, this.n), rmse: Math.sqrt(ratio(this.sqSum, this.n)) };
+    }
+    let precision: number;
+    let recall: number;
+    let f: number;
+    let averaging: string;
+    if (this.cfg.positiveLabel !== undefined) {
+      const pos = String(this.cfg.positiveLabel);
+      const c = this.perLabel.get(pos) ?? { tp: 0, fp: 0, fn: 0 };
+      precision = ratio(c.tp, c.tp + c.fp);
+      recall = ratio(c.tp, c.tp + c.fn);
+      f = f1(precision, recall);
+      averaging = `positive:${pos}`;
+    } else {
+      let ps = 0;
+      let rs = 0;
+      let fs = 0;
+      for (const c of this.perLabel.values()) {
+        const p = ratio(c.tp, c.tp + c.fp);
+        const r = ratio(c.tp, c.tp + c.fn);
+        ps += p;
+        rs += r;
+        fs += f1(p, r);
+      }
+      const k = this.perLabel.size;
+      precision = ratio(ps, k);
+      recall = ratio(rs, k);
+      f = ratio(fs, k);
+      averaging = "macro";
+    }
+    return { task: "classification", count: this.n, accuracy: ratio(this.correct, this.n), precision, recall, f1: f, averaging };
+  }
+}
