@@ -34,9 +34,8 @@ export const versions = {
     },
     /** KServe Helm charts (kserve/kserve), release v0.16.0: CRDs first, then the controller and runtimes. */
     kserve: {
-        crdChart: "oci://ghcr.io/kserve/charts/kserve-crd",
-        chart: "oci://ghcr.io/kserve/charts/kserve",
-        version: "v0.16.0",
+        crds: { chart: "oci://ghcr.io/kserve/charts/kserve-crd", version: "v0.16.0" },
+        controller: { chart: "oci://ghcr.io/kserve/charts/kserve", version: "v0.16.0" },
     },
     /** kube-prometheus-stack Helm chart (prometheus-community/helm-charts), release kube-prometheus-stack-79.0.0. */
     kubePrometheusStack: {

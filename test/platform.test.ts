@@ -52,8 +52,8 @@ describe("dev stack render", () => {
         assert.equal(chart("cert-manager").inputs["version"], versions.certManager.version);
         assert.deepEqual(chart("cert-manager").inputs["values"], { crds: { enabled: true }, replicaCount: 1, webhook: { replicaCount: 1 }, cainjector: { replicaCount: 1 } });
         assert.equal(chart("knative-operator").inputs["version"], versions.knativeOperator.version);
-        assert.equal(chart("kserve-crd").inputs["version"], versions.kserve.version);
-        assert.equal(chart("kserve").inputs["version"], versions.kserve.version);
+        assert.equal(chart("kserve-crd").inputs["version"], versions.kserve.crds.version);
+        assert.equal(chart("kserve").inputs["version"], versions.kserve.controller.version);
         assert.equal(chart("kube-prometheus-stack").inputs["version"], versions.kubePrometheusStack.version);
         for (const c of byType(dev, chartType)) {
             assert.match(String(c.inputs["version"]), /^v?\d+\.\d+\.\d+$/, `${c.name} pinned to an exact release`);

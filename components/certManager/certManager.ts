@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { pinnedChart, platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
 
 export interface CertManagerArgs {
@@ -21,18 +22,12 @@ export class CertManager extends pulumi.ComponentResource {
     constructor(name: string, args: CertManagerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:certManager:CertManager", name, {}, opts);
         const replicaCount = args.replicas ?? 1;
-        const ns = new k8s.core.v1.Namespace(
+        const child = { parent: this, provider: args.provider };
+        this.namespace = platformNamespace(name, args.namespace ?? "cert-manager", child).metadata.name;
+        this.chart = pinnedChart(
             name,
-            { metadata: { name: args.namespace ?? "cert-manager", labels: { "app.kubernetes.io/part-of": "inferstack" } } },
-            { parent: this, provider: args.provider },
-        );
-        this.namespace = ns.metadata.name;
-        this.chart = new k8s.helm.v4.Chart(
-            name,
+            versions.certManager,
             {
-                chart: versions.certManager.chart,
-                version: versions.certManager.version,
-                repositoryOpts: { repo: versions.certManager.repo },
                 namespace: this.namespace,
                 values: {
                     crds: { enabled: true },
@@ -41,7 +36,7 @@ export class CertManager extends pulumi.ComponentResource {
                     cainjector: { replicaCount },
                 },
             },
-            { parent: this, provider: args.provider },
+            child,
         );
         this.registerOutputs({ namespace: this.namespace });
     }

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
 import { KnativeOperator } from "./knativeOperator";
 
@@ -43,12 +44,7 @@ export class KnativeEventing extends pulumi.ComponentResource {
             throw new Error("KnativeEventing: kafkaBootstrapServers is required with brokerClass Kafka");
         }
         const nsName = "knative-eventing";
-        const ns = new k8s.core.v1.Namespace(
-            name,
-            { metadata: { name: nsName, labels: { "app.kubernetes.io/part-of": "inferstack" } } },
-            { parent: this, provider: args.provider },
-        );
-        this.namespace = ns.metadata.name;
+        this.namespace = platformNamespace(name, nsName, { parent: this, provider: args.provider }).metadata.name;
         this.brokerClass = args.brokerClass;
         const kafka = args.brokerClass === "Kafka";
 

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { pinnedChart, platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
 
 export interface KnativeOperatorArgs {
@@ -22,22 +23,9 @@ export class KnativeOperator extends pulumi.ComponentResource {
 
     constructor(name: string, args: KnativeOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:knative:KnativeOperator", name, {}, opts);
-        const ns = new k8s.core.v1.Namespace(
-            name,
-            { metadata: { name: args.namespace ?? "knative-operator", labels: { "app.kubernetes.io/part-of": "inferstack" } } },
-            { parent: this, provider: args.provider },
-        );
-        this.namespace = ns.metadata.name;
-        this.chart = new k8s.helm.v4.Chart(
-            name,
-            {
-                chart: versions.knativeOperator.chart,
-                version: versions.knativeOperator.version,
-                repositoryOpts: { repo: versions.knativeOperator.repo },
-                namespace: this.namespace,
-            },
-            { parent: this, provider: args.provider },
-        );
+        const child = { parent: this, provider: args.provider };
+        this.namespace = platformNamespace(name, args.namespace ?? "knative-operator", child).metadata.name;
+        this.chart = pinnedChart(name, versions.knativeOperator, { namespace: this.namespace }, child);
         this.registerOutputs({ namespace: this.namespace });
     }
 }

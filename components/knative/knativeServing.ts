@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
 import { KnativeOperator } from "./knativeOperator";
 
@@ -53,12 +54,7 @@ export class KnativeServing extends pulumi.ComponentResource {
 
     constructor(name: string, args: KnativeServingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:knative:KnativeServing", name, {}, opts);
-        const ns = new k8s.core.v1.Namespace(
-            name,
-            { metadata: { name: "knative-serving", labels: { "app.kubernetes.io/part-of": "inferstack" } } },
-            { parent: this, provider: args.provider },
-        );
-        this.namespace = ns.metadata.name;
+        this.namespace = platformNamespace(name, "knative-serving", { parent: this, provider: args.provider }).metadata.name;
         const a = args.autoscaler;
         this.serving = new k8s.apiextensions.CustomResource(
             name,

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { pinnedChart, platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
 
 export interface KServeArgs {
@@ -36,18 +37,12 @@ export class KServe extends pulumi.ComponentResource {
     constructor(name: string, args: KServeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:kserve:KServe", name, {}, opts);
         const child = { parent: this, provider: args.provider };
-        const ns = new k8s.core.v1.Namespace(name, { metadata: { name: args.namespace ?? "kserve", labels: { "app.kubernetes.io/part-of": "inferstack" } } }, child);
-        this.namespace = ns.metadata.name;
-        this.crds = new k8s.helm.v4.Chart(
-            `${name}-crd`,
-            { chart: versions.kserve.crdChart, version: versions.kserve.version, namespace: this.namespace },
-            child,
-        );
-        this.chart = new k8s.helm.v4.Chart(
+        this.namespace = platformNamespace(name, args.namespace ?? "kserve", child).metadata.name;
+        this.crds = pinnedChart(`${name}-crd`, versions.kserve.crds, { namespace: this.namespace }, child);
+        this.chart = pinnedChart(
             name,
+            versions.kserve.controller,
             {
-                chart: versions.kserve.chart,
-                version: versions.kserve.version,
                 namespace: this.namespace,
                 // The CRDs come from their own chart, installed (and upgraded) first.
                 skipCrds: true,

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { pinnedChart, platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
 
 export interface MonitoringArgs {
@@ -41,8 +42,7 @@ export class Monitoring extends pulumi.ComponentResource {
         super("inferstack:monitoring:Monitoring", name, {}, opts);
         const child = { parent: this, provider: args.provider };
         const release = "kps";
-        const ns = new k8s.core.v1.Namespace(name, { metadata: { name: args.namespace ?? "monitoring", labels: { "app.kubernetes.io/part-of": "inferstack" } } }, child);
-        this.namespace = ns.metadata.name;
+        this.namespace = platformNamespace(name, args.namespace ?? "monitoring", child).metadata.name;
 
         // Grafana's admin password lives in a Secret the chart references, so it never enters chart values.
         const adminPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 24, special: false }, { parent: this });
@@ -59,12 +59,10 @@ export class Monitoring extends pulumi.ComponentResource {
         const storageSpec = args.storageSize
             ? { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: args.storageSize } } } } }
             : undefined;
-        this.chart = new k8s.helm.v4.Chart(
+        this.chart = pinnedChart(
             name,
+            versions.kubePrometheusStack,
             {
-                chart: versions.kubePrometheusStack.chart,
-                version: versions.kubePrometheusStack.version,
-                repositoryOpts: { repo: versions.kubePrometheusStack.repo },
                 namespace: this.namespace,
                 name: release,
                 values: {

@@ -8,6 +8,7 @@ import { KnativeEventing } from "../knative/knativeEventing";
 import { KnativeOperator } from "../knative/knativeOperator";
 import { KnativeServing, knativeMetricsPort, queueProxyMetricsPort } from "../knative/knativeServing";
 import { KServe, kserveModelMetricsPort } from "../kserve/kserve";
+import { platformNamespace } from "../kubernetes";
 import { ModelService } from "../models/modelService";
 import { ModelMonitor } from "../monitoring/modelMonitor";
 import { Monitoring } from "../monitoring/monitoring";
@@ -79,12 +80,7 @@ export class Platform extends pulumi.ComponentResource {
         const child = { parent: this };
         const controlPlaneReplicas = config.serving.controlPlaneReplicas;
 
-        const modelNs = new k8s.core.v1.Namespace(
-            `${name}-models`,
-            { metadata: { name: config.modelNamespace, labels: { "app.kubernetes.io/part-of": "inferstack", "inferstack.io/role": "models" } } },
-            { parent: this, provider },
-        );
-        this.modelNamespace = modelNs.metadata.name;
+        this.modelNamespace = platformNamespace(`${name}-models`, config.modelNamespace, { parent: this, provider }, { "inferstack.io/role": "models" }).metadata.name;
 
         const certManager = new CertManager(`${name}-cert-manager`, { provider, replicas: controlPlaneReplicas }, child);
         const operator = new KnativeOperator(`${name}-knative-operator`, { provider }, child);

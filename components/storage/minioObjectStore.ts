@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { restrictedSecurityContext } from "../podSecurity";
+import { platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
 import { ObjectStore } from "./objectStore";
 
@@ -59,8 +60,7 @@ export class MinioObjectStore extends pulumi.ComponentResource implements Object
         const labels = { "app.kubernetes.io/name": "minio", "app.kubernetes.io/part-of": "inferstack" };
         const buckets = [args.modelBucket, ...(args.extraBuckets ?? [])];
 
-        const ns = new k8s.core.v1.Namespace(name, { metadata: { name: nsName, labels: { "app.kubernetes.io/part-of": "inferstack" } } }, child);
-        this.namespace = ns.metadata.name;
+        this.namespace = platformNamespace(name, nsName, child).metadata.name;
 
         const rootPassword = new random.RandomPassword(`${name}-root`, { length: 32, special: false }, { parent: this });
         const readerPassword = new random.RandomPassword(`${name}-reader`, { length: 32, special: false }, { parent: this });

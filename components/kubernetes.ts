@@ -1,0 +1,37 @@
+/** Small building blocks every component uses the same way. */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Label on everything inferstack creates, so `kubectl get -l app.kubernetes.io/part-of=inferstack` finds it all. */
+export const partOfLabel = { "app.kubernetes.io/part-of": "inferstack" } as const;
+
+/** A namespace owned by a component, labelled as part of inferstack. */
+export function platformNamespace(
+    name: string,
+    namespace: string,
+    opts: pulumi.CustomResourceOptions,
+    labels: Record<string, string> = {},
+): k8s.core.v1.Namespace {
+    return new k8s.core.v1.Namespace(name, { metadata: { name: namespace, labels: { ...partOfLabel, ...labels } } }, opts);
+}
+
+/** A Helm chart pin from components/versions.ts: an HTTP repository chart, or an OCI reference without repo. */
+export interface ChartPin {
+    chart: string;
+    version: string;
+    repo?: string;
+}
+
+/** A Helm chart at its pinned version (the provider expands it at deploy time). */
+export function pinnedChart(
+    name: string,
+    pin: ChartPin,
+    args: Omit<k8s.helm.v4.ChartArgs, "chart" | "version" | "repositoryOpts">,
+    opts: pulumi.ComponentResourceOptions,
+): k8s.helm.v4.Chart {
+    return new k8s.helm.v4.Chart(
+        name,
+        { ...args, chart: pin.chart, version: pin.version, repositoryOpts: pin.repo ? { repo: pin.repo } : undefined },
+        opts,
+    );
+}
