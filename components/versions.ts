@@ -6,42 +6,52 @@
  * No entry may be `latest` or untagged: the policy pack and the tests both refuse it.
  */
 export const versions = {
-    /** cert-manager Helm chart (jetstack/cert-manager), release v1.19.1. KServe's webhooks need its CRDs. */
+    /** cert-manager Helm chart (jetstack/cert-manager), release v1.21.1. KServe's webhooks need its CRDs. */
     certManager: {
         chart: "cert-manager",
         repo: "https://charts.jetstack.io",
-        version: "v1.19.1",
+        version: "v1.21.1",
     },
     /**
-     * Knative Operator Helm chart (knative/operator), release knative-v1.20.0.
+     * Knative Operator Helm chart (knative/operator), release knative-v1.23.0, which bundles Serving and
+     * Eventing 1.23.0.
      * The operator then installs Knative Serving and Eventing at `knative.serving` / `knative.eventing`.
      */
     knativeOperator: {
         chart: "knative-operator",
         repo: "https://knative.github.io/operator",
-        version: "v1.20.0",
+        version: "v1.23.0",
     },
-    /** Knative Serving as installed by the operator (knative/serving release knative-v1.20.0; KServe 0.16 tests 1.19+). */
-    knativeServing: "1.20",
-    /** Knative Eventing as installed by the operator (knative/eventing release knative-v1.20.0). */
-    knativeEventing: "1.20",
-    /** Kafka broker data plane and controller (knative-extensions/eventing-kafka-broker, release knative-v1.20.0). */
+    /**
+     * Knative Serving as installed by the operator (knative/serving release knative-v1.23.0). KServe 0.20's docs
+     * name 1.19 to 1.21 as tested; 1.23 keeps the same v1 APIs (see README, limitations).
+     */
+    knativeServing: "1.23",
+    /** Knative Eventing as installed by the operator (knative/eventing release knative-v1.23.0). */
+    knativeEventing: "1.23",
+    /** Kafka broker data plane and controller (knative-extensions/eventing-kafka-broker, release knative-v1.23.0). */
     kafkaBroker: {
         controller:
-            "https://github.com/knative-extensions/eventing-kafka-broker/releases/download/knative-v1.20.0/eventing-kafka-controller.yaml",
+            "https://github.com/knative-extensions/eventing-kafka-broker/releases/download/knative-v1.23.0/eventing-kafka-controller.yaml",
         broker:
-            "https://github.com/knative-extensions/eventing-kafka-broker/releases/download/knative-v1.20.0/eventing-kafka-broker.yaml",
+            "https://github.com/knative-extensions/eventing-kafka-broker/releases/download/knative-v1.23.0/eventing-kafka-broker.yaml",
     },
-    /** KServe Helm charts (kserve/kserve), release v0.16.0: CRDs first, then the controller and runtimes. */
+    /**
+     * KServe Helm charts (kserve/kserve), release v0.20.0: the CRDs, then the controller and its shared
+     * configuration (`kserve-resources`), then the ClusterServingRuntimes (`kserve-runtime-configs`).
+     */
     kserve: {
-        crds: { chart: "oci://ghcr.io/kserve/charts/kserve-crd", version: "v0.16.0" },
-        controller: { chart: "oci://ghcr.io/kserve/charts/kserve", version: "v0.16.0" },
+        crds: { chart: "oci://ghcr.io/kserve/charts/kserve-crd", version: "v0.20.0" },
+        resources: { chart: "oci://ghcr.io/kserve/charts/kserve-resources", version: "v0.20.0" },
+        runtimeConfigs: { chart: "oci://ghcr.io/kserve/charts/kserve-runtime-configs", version: "v0.20.0" },
+        /** The agent image that runs the request/response logger sidecar (kserve/kserve release v0.20.0). */
+        agentImage: "kserve/agent:v0.20.0",
     },
-    /** kube-prometheus-stack Helm chart (prometheus-community/helm-charts), release kube-prometheus-stack-79.0.0. */
+    /** kube-prometheus-stack Helm chart (prometheus-community/helm-charts), release kube-prometheus-stack-88.5.3. */
     kubePrometheusStack: {
         chart: "kube-prometheus-stack",
         repo: "https://prometheus-community.github.io/helm-charts",
-        version: "79.0.0",
+        version: "88.5.3",
     },
     /** Container images the platform runs itself. */
     images: {
@@ -51,8 +61,8 @@ export const versions = {
         minioClient: "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z",
         /** curl, to download seed objects (sample models) for the Minio setup Job; curl release 8.16.0. */
         curl: "docker.io/curlimages/curl:8.16.0",
-        /** Dead-letter sink: Knative's event_display sample, release knative-v1.20.0. */
-        eventDisplay: "gcr.io/knative-releases/knative.dev/eventing/cmd/event_display:v1.20.0",
+        /** Dead-letter sink: Knative's event_display sample, release knative-v1.23.0. */
+        eventDisplay: "gcr.io/knative-releases/knative.dev/eventing/cmd/event_display:v1.23.0",
         /** inferstack's own model monitor (services/monitor), built and pushed by the platform team. */
         monitor: "ghcr.io/inferstack/monitor:0.1.0",
     },

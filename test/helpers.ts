@@ -8,7 +8,8 @@ import { KubernetesObject, Render, RenderedResource, renderStack, repoRoot } fro
 /** ../shared beside the repo: upstream CRDs and the strict validator (present in CI, maybe not elsewhere). */
 export const sharedDir = path.resolve(repoRoot, "..", "shared");
 export const validatorScript = path.join(sharedDir, "validate", "validate-manifests.mjs");
-export const haveSharedValidator = existsSync(validatorScript) && existsSync(path.join(sharedDir, "validate", "node_modules"));
+/** True when ../shared/validate sits beside the repo (as in CI); its dependencies must then be installed too. */
+export const haveSharedValidator = existsSync(validatorScript);
 
 /** The `config:` map of a stack file. */
 export function stackFileConfig(stack: string): Record<string, unknown> {

@@ -53,7 +53,8 @@ describe("dev stack render", () => {
         assert.deepEqual(chart("cert-manager").inputs["values"], { crds: { enabled: true }, replicaCount: 1, webhook: { replicaCount: 1 }, cainjector: { replicaCount: 1 } });
         assert.equal(chart("knative-operator").inputs["version"], versions.knativeOperator.version);
         assert.equal(chart("kserve-crd").inputs["version"], versions.kserve.crds.version);
-        assert.equal(chart("kserve").inputs["version"], versions.kserve.controller.version);
+        assert.equal(chart("kserve-resources").inputs["version"], versions.kserve.resources.version);
+        assert.equal(chart("kserve-runtime-configs").inputs["version"], versions.kserve.runtimeConfigs.version);
         assert.equal(chart("kube-prometheus-stack").inputs["version"], versions.kubePrometheusStack.version);
         for (const c of byType(dev, chartType)) {
             assert.match(String(c.inputs["version"]), /^v?\d+\.\d+\.\d+$/, `${c.name} pinned to an exact release`);
@@ -108,13 +109,25 @@ describe("dev stack render", () => {
     });
 
     it("installs KServe in Knative mode behind Kourier, logging to the real Broker", () => {
-        const kserve = chart("/kserve") as any;
+        const kserve = chart("/kserve-resources") as any;
         const values = kserve.inputs.values.kserve;
         assert.equal(values.controller.deploymentMode, "Knative");
         assert.equal(values.controller.gateway.disableIstioVirtualHost, true);
+        assert.equal(values.controller.gateway.ingressGateway.className, "kourier");
         assert.equal(values.controller.gateway.domain, "127.0.0.1.sslip.io");
-        assert.equal(values.logger.defaultUrl, dev.outputs["brokerUrl"]);
-        assert.notEqual(values.logger.defaultUrl, "http://default-broker");
+        // The chart has no value for the logger's default URL: a server-side patch of its ConfigMap sets it.
+        const patch = one(dev, "kubernetes:core/v1:ConfigMapPatch") as any;
+        assert.equal(patch.inputs.metadata.name, "inferenceservice-config");
+        assert.equal(patch.inputs.metadata.namespace, "kserve");
+        assert.equal(patch.inputs.metadata.annotations["pulumi.com/patchForce"], "true");
+        const logger = JSON.parse(patch.inputs.data.logger);
+        assert.equal(logger.defaultUrl, dev.outputs["brokerUrl"]);
+        assert.notEqual(logger.defaultUrl, "http://default-broker");
+        assert.equal(logger.image, versions.kserve.agentImage);
+        assert.ok((patch.dependsOn as string[]).some((d) => d.endsWith("::inferstack-kserve")), "patches the chart's ConfigMap after it exists");
+        const runtimes = chart("/kserve-runtime-configs") as any;
+        assert.equal(runtimes.inputs.values.kserve.servingruntime.enabled, true);
+        assert.ok((runtimes.dependsOn as string[]).some((d) => d.endsWith("::inferstack-kserve")), "runtimes wait for the webhook");
         const deps = kserve.dependsOn as string[];
         assert.ok(deps.some((d) => d.endsWith("::inferstack-cert-manager")), "waits for cert-manager (webhook certificates)");
         assert.ok(deps.some((d) => d.endsWith("::inferstack-kserve-crd")), "waits for its CRDs");

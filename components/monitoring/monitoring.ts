@@ -77,6 +77,7 @@ export class Monitoring extends pulumi.ComponentResource {
                             podMonitorSelectorNilUsesHelmValues: false,
                             ruleSelectorNilUsesHelmValues: false,
                             probeSelectorNilUsesHelmValues: false,
+                            scrapeConfigSelectorNilUsesHelmValues: false,
                         },
                     },
                     // InferenceService conditions as metrics, for the "model not ready" alerts.
