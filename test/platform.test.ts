@@ -171,7 +171,9 @@ describe("dev stack render", () => {
         assert.equal(kps.inputs.values.grafana.admin.existingSecret, "grafana-admin");
         assert.equal(JSON.stringify(kps.inputs.values).includes(MOCK_SECRET_PREFIX), false, "no password in chart values");
         const monitors = dev.manifests.filter((m) => m.kind === "PodMonitor" && m.metadata.namespace === "monitoring").map((m) => m.metadata.name).sort();
-        assert.deepEqual(monitors, ["knative-eventing", "knative-queue-proxy", "knative-serving-control-plane", "kserve-controller", "kserve-model-servers"]);
+        const broker = manifest(dev, "PodMonitor", "knative-broker-data-plane") as any;
+        assert.deepEqual(broker.spec.podMetricsEndpoints[0].portNumber, 9092);
+        assert.deepEqual(monitors, ["knative-broker-data-plane", "knative-eventing", "knative-queue-proxy", "knative-serving-control-plane", "kserve-controller", "kserve-model-servers"]);
     });
 
     it("serves the sample models with a canary, logging to the Broker", () => {

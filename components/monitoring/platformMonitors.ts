@@ -23,6 +23,9 @@ export interface PlatformMonitorsArgs {
     kserveModelMetricsPort: number;
 }
 
+/** Port of the MT broker's ingress and filter metrics (their `metrics` container port). */
+export const brokerDataPlaneMetricsPort = 9092;
+
 /**
  * The scrape configuration of the platform itself: Knative's control plane and queue-proxies, the broker data
  * plane, KServe's controller and every model server (through KServe's aggregated metrics port).
@@ -54,7 +57,9 @@ export class PlatformMonitors extends pulumi.ComponentResource {
         const appIn = (apps: string[]) => ({ matchExpressions: [{ key: "app", operator: "In", values: apps }] });
 
         podMonitor("knative-serving-control-plane", args.servingNamespace, appIn(["activator", "autoscaler", "controller", "webhook"]), args.knativeMetricsPort);
-        podMonitor("knative-eventing", args.eventingNamespace, appIn(["eventing-controller", "mt-broker-ingress", "mt-broker-filter", "imc-dispatcher"]), args.knativeMetricsPort);
+        podMonitor("knative-eventing", args.eventingNamespace, appIn(["eventing-controller", "imc-dispatcher"]), args.knativeMetricsPort);
+        // The broker data plane serves its metrics on a port of its own.
+        podMonitor("knative-broker-data-plane", args.eventingNamespace, appIn(["mt-broker-ingress", "mt-broker-filter"]), brokerDataPlaneMetricsPort);
         // queue-proxy of every Knative revision (request counts, latencies, concurrency per revision).
         podMonitor("knative-queue-proxy", args.modelNamespace, { matchExpressions: [{ key: "serving.knative.dev/revision", operator: "Exists" }] }, args.queueProxyMetricsPort);
         // KServe model servers: the queue-proxy merges the server's own metrics onto one port.
