@@ -10,7 +10,7 @@ import { feedbackEventType, inferenceEventTypes, monitorConfig } from "../compon
 import { parseConfig as parseMonitorConfig } from "../services/monitor/src/config";
 import { modelSchema } from "../stacks/config";
 import { Render, renderStack } from "../tools/renderStack";
-import { manifest } from "./helpers";
+import { manifest, renderDevWith, stackFileConfig } from "./helpers";
 
 let dev: Render;
 before(async () => {
@@ -82,7 +82,7 @@ describe("model monitoring (dev stack)", () => {
         assert.deepEqual(pm.spec.podMetricsEndpoints[0], { portNumber: 8080, path: "/metrics", interval: "30s" });
     });
 
-    it("gives every monitored model a PrometheusRule that passes promtool check rules", () => {
+    it("gives every model a PrometheusRule that passes promtool check rules, with the monitor's rules when monitored", async () => {
         const rules = dev.manifests.filter((m) => m.kind === "PrometheusRule") as any[];
         assert.deepEqual(rules.map((r) => r.metadata.labels["inferstack.io/model"]).sort(), ["sklearn-iris", "xgboost-iris"]);
         for (const r of rules) {
@@ -92,10 +92,26 @@ describe("model monitoring (dev stack)", () => {
             assert.equal(check.status, 0, check.output);
             assert.match(check.output, /SUCCESS: 6 rules found/);
         }
+        const unmonitored = modelAlertRules({ model: "plain", namespace: "ns", maxP95LatencySeconds: 1 });
+        assert.deepEqual(
+            unmonitored.groups[0].rules.map((r) => r.alert),
+            ["InferstackCanaryErrorRateWorse", "InferstackCanaryLatencyWorse", "InferstackModelNotReady"],
+        );
+        assert.equal(promtoolCheck(unmonitored).status, 0);
+    });
+
+    it("a model without a monitor still gets its serving alerts, but no Triggers", async () => {
+        const models = stackFileConfig("dev")["inferstack:models"] as any[];
+        for (const m of models) delete m.monitoring;
+        const render = await renderDevWith({ models });
+        const rules = render.manifests.filter((m) => m.kind === "PrometheusRule") as any[];
+        assert.deepEqual(rules.map((r) => r.metadata.name).sort(), ["sklearn-iris-alerts", "xgboost-iris-alerts"]);
+        assert.deepEqual(rules[0].spec.groups[0].rules.map((r: any) => r.alert), ["InferstackCanaryErrorRateWorse", "InferstackCanaryLatencyWorse", "InferstackModelNotReady"]);
+        assert.equal(render.manifests.filter((m) => m.kind === "Trigger" && m.metadata.name !== "monitor-feedback").length, 0);
     });
 
     it("regression models get an error rule instead of accuracy, and it passes promtool too", () => {
-        const spec = modelAlertRules({ model: "price", namespace: "ns", task: "regression", outlierRate: 0.1, minAccuracy: 0.9, maxP95LatencySeconds: 0.5 });
+        const spec = modelAlertRules({ model: "price", namespace: "ns", maxP95LatencySeconds: 0.5, monitor: { task: "regression", outlierRate: 0.1, minAccuracy: 0.9 } });
         const names = spec.groups[0].rules.map((r) => r.alert);
         assert.ok(names.includes("InferstackModelErrorHigh") && !names.includes("InferstackModelAccuracyLow"));
         assert.match(JSON.stringify(spec), /> 0\.1/);
@@ -104,7 +120,7 @@ describe("model monitoring (dev stack)", () => {
     });
 
     it("promtool rejects a broken rule (the check has teeth)", () => {
-        const spec = modelAlertRules({ model: "m", namespace: "ns", task: "classification", outlierRate: 0.1, minAccuracy: 0.9, maxP95LatencySeconds: 1 });
+        const spec = modelAlertRules({ model: "m", namespace: "ns", maxP95LatencySeconds: 1, monitor: { task: "classification", outlierRate: 0.1, minAccuracy: 0.9 } });
         spec.groups[0].rules[0].expr = "max(inferstack_drift_detected{model=\"m\"} == 1";
         assert.notEqual(promtoolCheck(spec).status, 0);
     });

@@ -5,7 +5,6 @@ import type { ModelConfig } from "../../stacks/config";
 import { InferenceBroker } from "../knative/inferenceBroker";
 import { restrictedSecurityContext } from "../podSecurity";
 import { versions } from "../versions";
-import { modelAlertRules } from "./modelAlertRules";
 import { modelDashboard } from "./modelDashboard";
 
 /** The CloudEvent types KServe's logger emits; Triggers pass only these, so the monitor's replies never loop. */
@@ -168,25 +167,6 @@ export class ModelMonitor extends pulumi.ComponentResource {
                 trigger(`${model.name}-${type.split(".").pop()}s`, { type, inferenceservicename: model.name });
             }
             const namespace = pulumi.output(args.namespace);
-            new k8s.apiextensions.CustomResource(
-                `${name}-${model.name}-rules`,
-                {
-                    apiVersion: "monitoring.coreos.com/v1",
-                    kind: "PrometheusRule",
-                    metadata: { name: `${model.name}-alerts`, namespace: args.namespace, labels: modelLabels },
-                    spec: namespace.apply((ns) =>
-                        modelAlertRules({
-                            model: model.name,
-                            namespace: ns,
-                            task: model.settings.task,
-                            outlierRate: model.settings.alerts.outlierRate,
-                            minAccuracy: model.settings.alerts.minAccuracy,
-                            maxP95LatencySeconds: model.settings.alerts.maxP95LatencySeconds,
-                        }),
-                    ),
-                },
-                child,
-            );
             new k8s.core.v1.ConfigMap(
                 `${name}-${model.name}-dashboard`,
                 {

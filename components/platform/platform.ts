@@ -10,10 +10,14 @@ import { KnativeServing, knativeMetricsPort, queueProxyMetricsPort } from "../kn
 import { KServe, kserveModelMetricsPort } from "../kserve/kserve";
 import { platformNamespace } from "../kubernetes";
 import { ModelService } from "../models/modelService";
+import { ModelAlerts } from "../monitoring/modelAlerts";
 import { ModelMonitor } from "../monitoring/modelMonitor";
 import { Monitoring } from "../monitoring/monitoring";
 import { PlatformMonitors } from "../monitoring/platformMonitors";
 import { ObjectStore } from "../storage/objectStore";
+
+/** p95 latency above which a revision counts as slow, for models without monitoring settings of their own. */
+const defaultMaxP95LatencySeconds = 1;
 
 /** What an object store variant is built from: the cluster's provider and the model namespace. */
 export interface ObjectStoreContext {
@@ -181,6 +185,21 @@ export class Platform extends pulumi.ComponentResource {
                 child,
             );
             this.models[model.name] = { url: svc.url, latestUrl: svc.latestUrl, previousUrl: svc.previousUrl, curl: svc.curl };
+            if (this.monitoring) {
+                const settings = model.monitoring?.enabled ? model.monitoring : undefined;
+                new ModelAlerts(
+                    `${name}-model-${model.name}-alerts`,
+                    {
+                        provider,
+                        model: model.name,
+                        namespace: this.modelNamespace,
+                        maxP95LatencySeconds: settings?.alerts.maxP95LatencySeconds ?? defaultMaxP95LatencySeconds,
+                        monitor: settings && { task: settings.task, outlierRate: settings.alerts.outlierRate, minAccuracy: settings.alerts.minAccuracy },
+                        dependsOn: [this.monitoring.chart],
+                    },
+                    child,
+                );
+            }
         }
 
         const monitored = config.models.filter((m) => m.monitoring?.enabled);
