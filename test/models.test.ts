@@ -75,6 +75,8 @@ describe("ModelService: InferenceService fields", () => {
         assert.equal(p.containers[0].image, "ghcr.io/acme/model:1.2.3");
         assert.deepEqual(p.containers[0].args, ["--port=8080"]);
         assert.deepEqual(p.containers[0].env, [{ name: "MODEL_NAME", value: "m" }]);
+        assert.equal(p.containers[0].securityContext.runAsNonRoot, true, "custom images run non-root");
+        assert.equal(p.containers[0].securityContext.allowPrivilegeEscalation, false);
     });
 
     it("passes every storage scheme through with the object store's ServiceAccount", () => {
@@ -105,7 +107,14 @@ describe("ModelService: InferenceService fields", () => {
         assert.equal(cpu.tolerations, undefined);
         assert.equal(cpu.model.resources.limits["nvidia.com/gpu"], undefined);
         const own = spec({ resources: { gpu: 1 }, tolerations: [{ key: "dedicated", value: "ml", effect: "NoSchedule" }] }).predictor;
-        assert.deepEqual(own.tolerations, [{ key: "dedicated", operator: "Equal", value: "ml", effect: "NoSchedule" }], "explicit tolerations win");
+        assert.deepEqual(
+            own.tolerations,
+            [
+                { key: "dedicated", operator: "Equal", value: "ml", effect: "NoSchedule" },
+                { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+            ],
+            "explicit tolerations are kept, and a GPU model still tolerates the GPU taint",
+        );
     });
 
     it("adds a transformer and an explainer, each with its own scaling", () => {
@@ -115,6 +124,7 @@ describe("ModelService: InferenceService fields", () => {
         });
         assert.equal(s.transformer.containers[0].image, "ghcr.io/acme/pre:1.0.0");
         assert.equal(s.transformer.containers[0].name, "kserve-container");
+        assert.equal(s.transformer.containers[0].securityContext.runAsNonRoot, true);
         assert.deepEqual([s.transformer.minReplicas, s.transformer.maxReplicas], [1, 4]);
         assert.equal(s.explainer.containers[0].image, "ghcr.io/acme/explain:2.0.0");
         assert.deepEqual(s.explainer.containers[0].args, ["--method=shap"]);

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Framework, ModelConfig } from "../../stacks/config";
+import { restrictedSecurityContext } from "../podSecurity";
 
 export interface ModelServiceArgs {
     /** Provider of the target cluster. */
@@ -76,6 +77,8 @@ function sidecarSpec(c: Sidecar, serviceAccountName: pulumi.Input<string>) {
                 args: c.args.length > 0 ? c.args : undefined,
                 env: envList(c.env),
                 resources: resourceRequirements(c.resources),
+                // Custom images run under the restricted Pod Security Standard, as the policy pack requires.
+                securityContext: restrictedSecurityContext,
             },
         ],
     };
@@ -91,7 +94,9 @@ export function predictorSpec(m: ModelConfig, serviceAccountName: pulumi.Input<s
     const version: Version = m.canary ?? m.stable;
     const canaryTrafficPercent = m.canary && m.canary.trafficPercent < 100 ? m.canary.trafficPercent : undefined;
     const resources = resourceRequirements(m.resources);
-    const tolerations = m.tolerations.length > 0 ? m.tolerations : m.resources.gpu > 0 ? [gpuToleration] : [];
+    // A GPU model always tolerates the GPU nodes' taint, whatever other tolerations it lists.
+    const needsGpuToleration = m.resources.gpu > 0 && !m.tolerations.some((t) => t.key === gpuToleration.key);
+    const tolerations = needsGpuToleration ? [...m.tolerations, gpuToleration] : m.tolerations;
     const common = {
         ...scalingFields(m.scaling),
         canaryTrafficPercent,
@@ -110,6 +115,7 @@ export function predictorSpec(m: ModelConfig, serviceAccountName: pulumi.Input<s
                     args: version.args.length > 0 ? version.args : undefined,
                     env: envList(version.env),
                     resources,
+                    securityContext: restrictedSecurityContext,
                 },
             ],
         };
