@@ -81,27 +81,33 @@ export function workloadIdentityProblem(r: PolicyResource | { type: string; prop
 
 const isCluster = (type: string) => (Object.values(clusterTypes) as string[]).includes(type);
 
-export const privateEndpoint: ResourceValidationPolicy = {
-    name: "cluster-private-endpoint",
-    description: "The cluster's API endpoint is private or limited to authorized networks.",
-    enforcementLevel: "mandatory",
-    validateResource: (args, report) => {
-        if (!isCluster(args.type)) return;
-        const problem = publicEndpointProblem(args.type, args.props);
-        if (problem) report(`Cluster ${args.name}: ${problem}. Set cluster.authorizedNetworks (CIDRs) or make the endpoint private.`);
-    },
-};
+/** A resource policy on each cluster resource, reporting what `problem` finds with `advice` appended. */
+function clusterPolicy(name: string, description: string, problem: (type: string, props: Props) => string | undefined, advice: string): ResourceValidationPolicy {
+    return {
+        name,
+        description,
+        enforcementLevel: "mandatory",
+        validateResource: (args, report) => {
+            if (!isCluster(args.type)) return;
+            const found = problem(args.type, args.props);
+            if (found) report(`Cluster ${args.name}: ${found}.${advice ? ` ${advice}` : ""}`);
+        },
+    };
+}
 
-export const secretsEncryption: ResourceValidationPolicy = {
-    name: "cluster-secrets-encryption",
-    description: "Kubernetes Secrets are envelope-encrypted with a customer-managed key (KMS, Cloud KMS, Key Vault).",
-    enforcementLevel: "mandatory",
-    validateResource: (args, report) => {
-        if (!isCluster(args.type)) return;
-        const problem = secretsEncryptionProblem(args.type, args.props);
-        if (problem) report(`Cluster ${args.name}: ${problem}.`);
-    },
-};
+export const privateEndpoint = clusterPolicy(
+    "cluster-private-endpoint",
+    "The cluster's API endpoint is private or limited to authorized networks.",
+    publicEndpointProblem,
+    "Set cluster.authorizedNetworks (CIDRs) or make the endpoint private.",
+);
+
+export const secretsEncryption = clusterPolicy(
+    "cluster-secrets-encryption",
+    "Kubernetes Secrets are envelope-encrypted with a customer-managed key (KMS, Cloud KMS, Key Vault).",
+    secretsEncryptionProblem,
+    "",
+);
 
 export const workloadIdentity: StackValidationPolicy = {
     name: "cluster-workload-identity",
