@@ -12,7 +12,17 @@ export async function createCluster(name: string, config: PlatformConfig): Promi
             const { ExistingCluster } = await import("../components/cluster/existingCluster");
             return new ExistingCluster(name, { context: cluster.context, kubeconfigPath: cluster.kubeconfigPath });
         }
-        default:
-            throw new Error(`inferstack:cluster.provider ${cluster.provider} is not implemented yet`);
+        case "eks": {
+            const { EksCluster } = await import("../components/cluster/eksCluster");
+            return new EksCluster(name, cluster);
+        }
+        case "gke": {
+            const { GkeCluster } = await import("../components/cluster/gkeCluster");
+            return new GkeCluster(name, cluster);
+        }
+        case "aks": {
+            const { AksCluster } = await import("../components/cluster/aksCluster");
+            return new AksCluster(name, { ...cluster, resourceGroupName: cluster.resourceGroupName ?? `${config.environment}-inferstack` });
+        }
     }
 }

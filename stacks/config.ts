@@ -132,7 +132,12 @@ export const clusterSchema = z.discriminatedUnion("provider", [
             gpu: gpuPool.optional(),
             /** Entra ID group object IDs granted cluster-admin through Azure RBAC. */
             adminGroupObjectIds: z.array(z.string().uuid("must be an Entra ID object ID (a UUID)")).default([]),
+            /** CIDRs allowed to reach the API server (when it is not private). */
             authorizedNetworks: authorizedNetworks.default([]),
+            /** Private API server only (reach it from the VNet, a peered network or a jump host). */
+            privateCluster: z.boolean().default(false),
+            /** Resource group to create everything in; `<stack>-inferstack` when unset. */
+            resourceGroupName: z.string().regex(/^[-\w._()]{1,90}$/, "must be an Azure resource group name").optional(),
         })
         .strict(),
 ]);
@@ -377,6 +382,23 @@ export const platformSchema = z
     })
     .strict()
     .superRefine((p, ctx) => {
+        // Cloud stores reach the cluster through workload identity, so they need their own cloud's cluster.
+        const storeNeeds = { s3: "eks", gcs: "gke", azure: "aks" } as const;
+        if (p.objectStore.provider !== "minio" && p.cluster.provider !== storeNeeds[p.objectStore.provider]) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["objectStore", "provider"],
+                message: `${p.objectStore.provider} needs cluster.provider ${storeNeeds[p.objectStore.provider]} (it is read through that cloud's workload identity, with no stored keys); use minio on a ${p.cluster.provider} cluster`,
+            });
+        }
+        // An API server reachable from the internet must at least be limited to known networks.
+        const c = p.cluster;
+        const openEndpoint =
+            (c.provider === "eks" && c.publicEndpoint) || (c.provider === "gke" && !c.privateEndpoint) || (c.provider === "aks" && !c.privateCluster);
+        if (openEndpoint && c.authorizedNetworks.length === 0) {
+            const privateKey = { eks: "publicEndpoint: false", gke: "privateEndpoint: true", aks: "privateCluster: true" }[c.provider];
+            ctx.addIssue({ code: "custom", path: ["cluster", "authorizedNetworks"], message: `must list the CIDRs allowed to reach the public API endpoint, or set cluster.${privateKey}` });
+        }
         const seen = new Set<string>();
         p.models.forEach((m, i) => {
             if (seen.has(m.name)) ctx.addIssue({ code: "custom", path: ["models", i, "name"], message: `duplicates another model named ${m.name}` });

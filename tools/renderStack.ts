@@ -132,6 +132,37 @@ function encode(v: unknown): string {
     return typeof v === "string" ? v : JSON.stringify(v);
 }
 
+/** Fake account facts the cloud SDKs' data sources return under mocks. */
+const mockAccount = { awsAccount: "123456789012", gcpProjectNumber: "123456789012", azureTenant: "00000000-0000-0000-0000-000000000001", azureSubscription: "00000000-0000-0000-0000-000000000002" };
+
+/** A kubeconfig-shaped placeholder (no credential) for mocked clusters. */
+const mockKubeconfig = JSON.stringify({ apiVersion: "v1", kind: "Config", clusters: [], contexts: [], users: [] });
+
+const cloudCallResults: Record<string, Record<string, unknown>> = {
+    "gcp:organizations/getProject:getProject": { number: mockAccount.gcpProjectNumber },
+    "azure-native:authorization:getClientConfig": { tenantId: mockAccount.azureTenant, subscriptionId: mockAccount.azureSubscription, clientId: "mock-client", objectId: "mock-object" },
+    "azure-native:containerservice:listManagedClusterUserCredentials": { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(mockKubeconfig).toString("base64") }] },
+};
+
+/** Outputs a cloud resource would have after creation, which the program reads (ARNs, emails, endpoints). */
+function cloudOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    if (type === "eks:index:Cluster") {
+        const issuer = `https://oidc.eks.mock.amazonaws.com/id/${name}`;
+        return { kubeconfigJson: mockKubeconfig, oidcIssuer: issuer, oidcProviderArn: `arn:aws:iam::${mockAccount.awsAccount}:oidc-provider/${issuer.slice(8)}`, eksCluster: { name } };
+    }
+    if (type.startsWith("aws:")) return { arn: `arn:aws:mock::${mockAccount.awsAccount}:${name}`, name: inputs["name"] ?? name, bucket: inputs["bucket"] ?? name };
+    if (type === "gcp:container/cluster:Cluster") return { name, endpoint: "203.0.113.10", masterAuth: { clusterCaCertificate: "bW9jay1jYQ==" } };
+    if (type === "gcp:serviceaccount/account:Account") return { email: `${String(inputs["accountId"])}@mock-project.iam.gserviceaccount.com`, name: `projects/mock-project/serviceAccounts/${String(inputs["accountId"])}` };
+    if (type.startsWith("gcp:")) return { name: inputs["name"] ?? name };
+    if (type === "azure-native:containerservice:ManagedCluster") return { name, oidcIssuerProfile: { enabled: true, issuerURL: `https://westeurope.oic.prod-aks.azure.com/${mockAccount.azureTenant}/${name}/` } };
+    if (type === "azure-native:managedidentity:UserAssignedIdentity") return { name, principalId: `principal-${name}`, clientId: `client-${name}` };
+    if (type === "azure-native:keyvault:Key") return { keyUriWithVersion: `https://mock.vault.azure.net/keys/${name}/0123456789abcdef` };
+    // Azure resources named by an input keep that name; the others get their logical name.
+    const azureNameInput: Record<string, string> = { StorageAccount: "accountName", BlobContainer: "containerName", ResourceGroup: "resourceGroupName" };
+    if (type.startsWith("azure-native:")) return { name: inputs[azureNameInput[type.split(":")[2]] ?? ""] ?? name };
+    return {};
+}
+
 function autoName(logicalName: string, urn: string): string {
     return `${logicalName}-${createHash("sha256").update(urn).digest("hex").slice(0, 8)}`;
 }
@@ -147,7 +178,7 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
-                const state: Record<string, unknown> = { ...args.inputs };
+                const state: Record<string, unknown> = { ...args.inputs, ...cloudOutputs(args.type, args.name, args.inputs) };
                 // Generated secrets get a recognisable fake value (tests grep every render for it).
                 if (args.type.startsWith("random:index/random")) {
                     state["result"] = `${MOCK_SECRET_PREFIX}${++secretCounter}`;
@@ -155,7 +186,7 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
                 return { id: `${args.name}-id`, state };
             },
             call(args) {
-                return { ...args.inputs };
+                return { ...args.inputs, ...(cloudCallResults[args.token] ?? {}) };
             },
         },
         project,

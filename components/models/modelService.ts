@@ -12,6 +12,8 @@ export interface ModelServiceArgs {
     model: ModelConfig;
     /** ServiceAccount that can read the model bucket (from the ObjectStore). */
     serviceAccountName: pulumi.Input<string>;
+    /** Labels the model pods need from the object store (e.g. AKS workload identity). */
+    podLabels?: Record<string, string>;
     /** Where request/response events go: the Broker's ingress URL. */
     loggerUrl: pulumi.Input<string>;
     /** Domain of model URLs. */
@@ -137,11 +139,13 @@ export function predictorSpec(m: ModelConfig, serviceAccountName: pulumi.Input<s
 }
 
 /** The InferenceService manifest for a model entry (pure: the tests and the benchmark call it directly). */
-export function inferenceServiceSpec(m: ModelConfig, serviceAccountName: pulumi.Input<string>, loggerUrl: pulumi.Input<string>) {
+export function inferenceServiceSpec(m: ModelConfig, serviceAccountName: pulumi.Input<string>, loggerUrl: pulumi.Input<string>, podLabels?: Record<string, string>) {
+    // KServe copies a component's labels onto its pods (where e.g. AKS workload identity looks for them).
+    const labels = podLabels && Object.keys(podLabels).length > 0 ? { labels: podLabels } : {};
     return {
-        predictor: predictorSpec(m, serviceAccountName, loggerUrl),
-        transformer: m.transformer ? sidecarSpec(m.transformer, serviceAccountName) : undefined,
-        explainer: m.explainer ? sidecarSpec(m.explainer, serviceAccountName) : undefined,
+        predictor: { ...predictorSpec(m, serviceAccountName, loggerUrl), ...labels },
+        transformer: m.transformer ? { ...sidecarSpec(m.transformer, serviceAccountName), ...labels } : undefined,
+        explainer: m.explainer ? { ...sidecarSpec(m.explainer, serviceAccountName), ...labels } : undefined,
     };
 }
 
@@ -199,7 +203,7 @@ export class ModelService extends pulumi.ComponentResource {
                         ...(m.monitoring?.enabled ? { "inferstack.io/monitored": "true" } : {}),
                     },
                 },
-                spec: inferenceServiceSpec(m, args.serviceAccountName, args.loggerUrl),
+                spec: inferenceServiceSpec(m, args.serviceAccountName, args.loggerUrl, args.podLabels),
             },
             { parent: this, provider: args.provider, dependsOn: args.dependsOn },
         );

@@ -178,6 +178,7 @@ export class Platform extends pulumi.ComponentResource {
                     namespace: this.modelNamespace,
                     model,
                     serviceAccountName: this.objectStore.serviceAccountName,
+                    podLabels: this.objectStore.podLabels,
                     loggerUrl: this.brokerUrl,
                     domain: config.domain,
                     dependsOn: [kserve.chart],

@@ -20,4 +20,6 @@ export interface ObjectStore {
     readonly s3Endpoint?: pulumi.Output<string>;
     /** Secret in the model namespace with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (Minio only: clouds use identity). */
     readonly s3CredentialsSecretName?: pulumi.Output<string>;
+    /** Labels model pods need to use the store's identity (AKS workload identity's webhook selects on one). */
+    readonly podLabels?: Record<string, string>;
 }

@@ -1,0 +1,172 @@
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as keyvault from "@pulumi/azure-native/keyvault";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as resources from "@pulumi/azure-native/resources";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { NodeCount, gpuNodeLabel, gpuTaint } from "./eksCluster";
+import { KubernetesCluster, NodePool, WorkloadIdentity } from "./kubernetesCluster";
+
+/** An optional AKS GPU node pool. */
+export interface AksGpuPoolArgs {
+    /** VM size with GPUs, e.g. Standard_NC4as_T4_v3. */
+    instanceType: string;
+    /** GPUs per node of that size. */
+    acceleratorCount: number;
+    /** Node count bounds (min 0 lets the pool idle at no cost). */
+    count: NodeCount;
+}
+
+export interface AksClusterArgs {
+    /** Azure region, e.g. westeurope. */
+    location: string;
+    /** Resource group to create (the cluster, its Key Vault and identity live there). */
+    resourceGroupName: string;
+    /** Kubernetes minor version, e.g. 1.34. */
+    kubernetesVersion: string;
+    /** VM size of the system and user pools. */
+    vmSize: string;
+    /** Node count bounds of the user pool. */
+    nodeCount: NodeCount;
+    /** GPU pool, when models need GPUs. */
+    gpu?: AksGpuPoolArgs;
+    /** Entra ID groups granted cluster-admin through Azure RBAC. */
+    adminGroupObjectIds: string[];
+    /** CIDRs allowed to reach the API server when it is public. */
+    authorizedNetworks: string[];
+    /** Private API server (no public endpoint). */
+    privateCluster: boolean;
+}
+
+/** Built-in role "Key Vault Crypto User": lets the cluster's identity wrap and unwrap with the KMS key. */
+const keyVaultCryptoUser = "12338af0-0e69-4776-bea7-57ae8d297424";
+
+/**
+ * An AKS cluster: Entra ID authentication with Azure RBAC and no local accounts, OIDC issuer and workload
+ * identity on, the API server private or limited to authorized CIDRs, Secrets encrypted with a Key Vault key
+ * (KMS plugin), a system pool, a user pool for workloads and an optional tainted GPU pool.
+ */
+export class AksCluster extends pulumi.ComponentResource implements KubernetesCluster {
+    public readonly provider: k8s.Provider;
+    public readonly clusterName: pulumi.Output<string>;
+    public readonly kubeconfig: pulumi.Output<string>;
+    public readonly nodePools: pulumi.Output<NodePool[]>;
+    public readonly workloadIdentity: WorkloadIdentity;
+    /** Resource group of the cluster; the Azure Blob object store goes there too. */
+    public readonly resourceGroupName: pulumi.Output<string>;
+    /** Azure region of the cluster. */
+    public readonly location: string;
+
+    constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("inferstack:cluster:AksCluster", name, {}, opts);
+        const child = { parent: this };
+        this.location = args.location;
+        const group = new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: args.resourceGroupName, location: args.location }, { ...child, protect: true });
+        this.resourceGroupName = group.name;
+        const client = authorization.getClientConfigOutput(child);
+
+        // The cluster's own identity, which the KMS plugin uses to reach the key.
+        const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName: group.name, location: args.location }, child);
+        const vault = new keyvault.Vault(
+            `${name}-kms`,
+            {
+                resourceGroupName: group.name,
+                location: args.location,
+                properties: {
+                    tenantId: client.tenantId,
+                    sku: { family: "A", name: "standard" },
+                    enableRbacAuthorization: true,
+                    enablePurgeProtection: true,
+                    softDeleteRetentionInDays: 90,
+                },
+            },
+            { ...child, protect: true },
+        );
+        const key = new keyvault.Key(`${name}-secrets`, { resourceGroupName: group.name, vaultName: vault.name, properties: { kty: "RSA", keySize: 2048 } }, { ...child, retainOnDelete: true });
+        const keyAccess = new authorization.RoleAssignment(
+            `${name}-kms-access`,
+            {
+                scope: vault.id,
+                principalId: identity.principalId,
+                principalType: "ServicePrincipal",
+                roleDefinitionId: pulumi.interpolate`/subscriptions/${client.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${keyVaultCryptoUser}`,
+            },
+            child,
+        );
+
+        const systemPool = { name: "system", mode: "System", vmSize: args.vmSize, count: 2, minCount: 2, maxCount: 3, enableAutoScaling: true, osType: "Linux", type: "VirtualMachineScaleSets", nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"] };
+        const cluster = new containerservice.ManagedCluster(
+            name,
+            {
+                resourceGroupName: group.name,
+                location: args.location,
+                kubernetesVersion: args.kubernetesVersion,
+                dnsPrefix: name,
+                identity: { type: "UserAssigned", userAssignedIdentities: [identity.id] },
+                agentPoolProfiles: [systemPool],
+                aadProfile: { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: args.adminGroupObjectIds },
+                disableLocalAccounts: true,
+                enableRBAC: true,
+                oidcIssuerProfile: { enabled: true },
+                securityProfile: {
+                    workloadIdentity: { enabled: true },
+                    azureKeyVaultKms: { enabled: true, keyId: key.keyUriWithVersion, keyVaultNetworkAccess: "Public" },
+                },
+                apiServerAccessProfile: args.privateCluster ? { enablePrivateCluster: true } : { authorizedIPRanges: args.authorizedNetworks },
+                networkProfile: { networkPlugin: "azure", networkPluginMode: "overlay", networkPolicy: "cilium", networkDataplane: "cilium" },
+                autoUpgradeProfile: { upgradeChannel: "patch" },
+            },
+            { ...child, protect: true, dependsOn: [keyAccess] },
+        );
+
+        const pools: NodePool[] = [{ name: "user", instanceType: args.vmSize, gpus: 0, labels: {}, taints: [] }];
+        new containerservice.AgentPool(
+            `${name}-user`,
+            {
+                resourceGroupName: group.name,
+                resourceName: cluster.name,
+                agentPoolName: "user",
+                mode: "User",
+                vmSize: args.vmSize,
+                count: args.nodeCount.desired,
+                minCount: args.nodeCount.min,
+                maxCount: args.nodeCount.max,
+                enableAutoScaling: true,
+                osType: "Linux",
+            },
+            child,
+        );
+        if (args.gpu) {
+            pools.push({ name: "gpu", instanceType: args.gpu.instanceType, gpus: args.gpu.acceleratorCount, labels: gpuNodeLabel, taints: [gpuTaint] });
+            new containerservice.AgentPool(
+                `${name}-gpu`,
+                {
+                    resourceGroupName: group.name,
+                    resourceName: cluster.name,
+                    agentPoolName: "gpu",
+                    mode: "User",
+                    vmSize: args.gpu.instanceType,
+                    count: args.gpu.count.desired,
+                    minCount: args.gpu.count.min,
+                    maxCount: args.gpu.count.max,
+                    enableAutoScaling: true,
+                    osType: "Linux",
+                    nodeLabels: gpuNodeLabel,
+                    nodeTaints: [`${gpuTaint.key}=${gpuTaint.value}:${gpuTaint.effect}`],
+                },
+                child,
+            );
+        }
+
+        // User credentials: an Entra ID kubeconfig (kubelogin), since local accounts are off.
+        const credentials = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName: group.name, resourceName: cluster.name }, child);
+        this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply((k) => Buffer.from(k[0].value, "base64").toString("utf8")));
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
+        this.clusterName = cluster.name;
+        this.nodePools = pulumi.output(pools);
+        const issuer = cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
+        this.workloadIdentity = { issuer, issuerHost: issuer };
+        this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, nodePools: this.nodePools });
+    }
+}

@@ -1,0 +1,132 @@
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as storage from "@pulumi/azure-native/storage";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ObjectStore } from "./objectStore";
+
+export interface AzureBlobObjectStoreArgs {
+    /** Provider of the target cluster (for the ServiceAccount). */
+    provider: k8s.Provider;
+    /** Resource group of the storage account (the cluster's). */
+    resourceGroupName: pulumi.Input<string>;
+    /** Azure region of the storage account. */
+    location: string;
+    /** The AKS cluster's OIDC issuer URL, which the federated credential trusts. */
+    oidcIssuerUrl: pulumi.Input<string>;
+    /** Namespace of the InferenceServices; the ServiceAccount goes there. */
+    modelNamespace: pulumi.Input<string>;
+    /** Storage account name (globally unique, 3-24 lowercase letters and digits). */
+    accountName: string;
+    /** Blob container for model artifacts. */
+    modelContainer: string;
+    /** Further containers, readable by the same identity. */
+    extraContainers?: string[];
+    /** Name of the model-serving ServiceAccount. Default: kserve-models. */
+    serviceAccountName?: string;
+}
+
+/** Built-in role "Storage Blob Data Reader". */
+const storageBlobDataReader = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
+
+/** Pod label that makes the AKS workload identity webhook inject the federated token into a pod. */
+export const azureWorkloadIdentityLabel = { "azure.workload.identity/use": "true" };
+
+/**
+ * An Azure storage account and blob containers for model artifacts: no public blob access, no shared keys
+ * (Entra ID only), HTTPS and TLS 1.2 only, blob versioning and soft delete, protected; read by a user-assigned
+ * identity that the model-serving ServiceAccount federates with through AKS workload identity.
+ */
+export class AzureBlobObjectStore extends pulumi.ComponentResource implements ObjectStore {
+    public readonly kind = "azure" as const;
+    public readonly modelBucket: pulumi.Output<string>;
+    public readonly modelUriPrefix: pulumi.Output<string>;
+    public readonly serviceAccountName: pulumi.Output<string>;
+    public readonly podLabels = azureWorkloadIdentityLabel;
+    /** Client ID of the identity that reads the containers. */
+    public readonly clientId: pulumi.Output<string>;
+
+    constructor(name: string, args: AzureBlobObjectStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("inferstack:storage:AzureBlobObjectStore", name, {}, opts);
+        const child = { parent: this };
+        const saName = args.serviceAccountName ?? "kserve-models";
+        const client = authorization.getClientConfigOutput(child);
+
+        const account = new storage.StorageAccount(
+            `${name}-account`,
+            {
+                accountName: args.accountName,
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                kind: "StorageV2",
+                sku: { name: "Standard_ZRS" },
+                allowBlobPublicAccess: false,
+                allowSharedKeyAccess: false,
+                enableHttpsTrafficOnly: true,
+                minimumTlsVersion: "TLS1_2",
+                encryption: { keySource: "Microsoft.Storage", services: { blob: { enabled: true, keyType: "Account" } } },
+            },
+            { ...child, protect: true, retainOnDelete: true },
+        );
+        new storage.BlobServiceProperties(
+            `${name}-blob`,
+            {
+                accountName: account.name,
+                resourceGroupName: args.resourceGroupName,
+                blobServicesName: "default",
+                isVersioningEnabled: true,
+                deleteRetentionPolicy: { enabled: true, days: 30 },
+                containerDeleteRetentionPolicy: { enabled: true, days: 30 },
+            },
+            child,
+        );
+        const containers = [args.modelContainer, ...(args.extraContainers ?? [])].map(
+            (containerName) =>
+                new storage.BlobContainer(
+                    `${name}-${containerName}`,
+                    { accountName: account.name, resourceGroupName: args.resourceGroupName, containerName, publicAccess: "None" },
+                    { ...child, protect: true, retainOnDelete: true },
+                ),
+        );
+
+        const identity = new managedidentity.UserAssignedIdentity(`${name}-reader`, { resourceGroupName: args.resourceGroupName, location: args.location }, child);
+        new managedidentity.FederatedIdentityCredential(
+            `${name}-reader`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                resourceName: identity.name,
+                issuer: args.oidcIssuerUrl,
+                subject: pulumi.interpolate`system:serviceaccount:${args.modelNamespace}:${saName}`,
+                audiences: ["api://AzureADTokenExchange"],
+            },
+            child,
+        );
+        new authorization.RoleAssignment(
+            `${name}-reader`,
+            {
+                scope: account.id,
+                principalId: identity.principalId,
+                principalType: "ServicePrincipal",
+                roleDefinitionId: pulumi.interpolate`/subscriptions/${client.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${storageBlobDataReader}`,
+            },
+            child,
+        );
+        const sa = new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            {
+                metadata: {
+                    name: saName,
+                    namespace: args.modelNamespace,
+                    annotations: { "azure.workload.identity/client-id": identity.clientId, "azure.workload.identity/tenant-id": client.tenantId },
+                },
+            },
+            { parent: this, provider: args.provider },
+        );
+
+        this.modelBucket = containers[0].name;
+        this.modelUriPrefix = pulumi.interpolate`https://${account.name}.blob.core.windows.net/${this.modelBucket}`;
+        this.serviceAccountName = sa.metadata.name;
+        this.clientId = identity.clientId;
+        this.registerOutputs({ modelBucket: this.modelBucket, serviceAccountName: this.serviceAccountName, clientId: this.clientId });
+    }
+}

@@ -1,0 +1,76 @@
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ObjectStore } from "./objectStore";
+
+export interface GcsObjectStoreArgs {
+    /** Provider of the target cluster (for the ServiceAccount). */
+    provider: k8s.Provider;
+    /** GCP provider of the cluster's project. */
+    gcpProvider: gcp.Provider;
+    /** GCP project ID (its Workload Identity pool is `<project>.svc.id.goog`). */
+    project: string;
+    /** Bucket location, e.g. EU or europe-west4. */
+    location: string;
+    /** Namespace of the InferenceServices; the ServiceAccount goes there. */
+    modelNamespace: pulumi.Input<string>;
+    /** Bucket for model artifacts (bucket names are global: prefix them with your organisation). */
+    modelBucket: string;
+    /** Further buckets, readable by the same identity. */
+    extraBuckets?: string[];
+    /** Name of the model-serving ServiceAccount. Default: kserve-models. */
+    serviceAccountName?: string;
+}
+
+/**
+ * GCS buckets for model artifacts: uniform access, public access prevention enforced, versioned, protected;
+ * read by a Google service account that the model-serving Kubernetes ServiceAccount impersonates through
+ * Workload Identity, so no key file exists anywhere.
+ */
+export class GcsObjectStore extends pulumi.ComponentResource implements ObjectStore {
+    public readonly kind = "gcs" as const;
+    public readonly modelBucket: pulumi.Output<string>;
+    public readonly modelUriPrefix: pulumi.Output<string>;
+    public readonly serviceAccountName: pulumi.Output<string>;
+    /** Email of the Google service account that reads the buckets. */
+    public readonly googleServiceAccount: pulumi.Output<string>;
+
+    constructor(name: string, args: GcsObjectStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("inferstack:storage:GcsObjectStore", name, {}, opts);
+        const child = { parent: this, provider: args.gcpProvider };
+        const saName = args.serviceAccountName ?? "kserve-models";
+        const reader = new gcp.serviceaccount.Account(`${name}-reader`, { accountId: "inferstack-model-reader", displayName: "Reads inferstack model buckets" }, child);
+        const buckets = [args.modelBucket, ...(args.extraBuckets ?? [])].map((bucketName) => {
+            const bucket = new gcp.storage.Bucket(
+                `${name}-${bucketName}`,
+                {
+                    name: bucketName,
+                    location: args.location,
+                    uniformBucketLevelAccess: true,
+                    publicAccessPrevention: "enforced",
+                    versioning: { enabled: true },
+                    forceDestroy: false,
+                },
+                { ...child, protect: true, retainOnDelete: true },
+            );
+            new gcp.storage.BucketIAMMember(`${name}-${bucketName}-reader`, { bucket: bucket.name, role: "roles/storage.objectViewer", member: pulumi.interpolate`serviceAccount:${reader.email}` }, child);
+            return bucket;
+        });
+        // Workload Identity: only this Kubernetes ServiceAccount may act as the reader.
+        new gcp.serviceaccount.IAMMember(
+            `${name}-workload-identity`,
+            { serviceAccountId: reader.name, role: "roles/iam.workloadIdentityUser", member: pulumi.interpolate`serviceAccount:${args.project}.svc.id.goog[${args.modelNamespace}/${saName}]` },
+            child,
+        );
+        const sa = new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            { metadata: { name: saName, namespace: args.modelNamespace, annotations: { "iam.gke.io/gcp-service-account": reader.email } } },
+            { parent: this, provider: args.provider },
+        );
+        this.modelBucket = buckets[0].name;
+        this.modelUriPrefix = pulumi.interpolate`gs://${this.modelBucket}`;
+        this.serviceAccountName = sa.metadata.name;
+        this.googleServiceAccount = reader.email;
+        this.registerOutputs({ modelBucket: this.modelBucket, serviceAccountName: this.serviceAccountName, googleServiceAccount: this.googleServiceAccount });
+    }
+}

@@ -1,0 +1,124 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { WorkloadIdentity } from "../cluster/kubernetesCluster";
+import { ObjectStore } from "./objectStore";
+
+export interface S3ObjectStoreArgs {
+    /** Provider of the target cluster (for the ServiceAccount). */
+    provider: k8s.Provider;
+    /** AWS provider of the cluster's region. */
+    awsProvider: aws.Provider;
+    /** AWS region of the bucket. */
+    region: string;
+    /** Namespace of the InferenceServices; the ServiceAccount goes there. */
+    modelNamespace: pulumi.Input<string>;
+    /** Bucket for model artifacts. */
+    modelBucket: string;
+    /** Further buckets, readable by the same role. */
+    extraBuckets?: string[];
+    /** The EKS cluster's IRSA issuer, which the bucket role trusts. */
+    workloadIdentity: WorkloadIdentity;
+    /** Name of the model-serving ServiceAccount. Default: kserve-models. */
+    serviceAccountName?: string;
+}
+
+/**
+ * S3 buckets for model artifacts: private (public access blocked, owner-enforced), versioned, KMS-encrypted and
+ * protected; read through IRSA by a ServiceAccount in the model namespace, so no access key exists anywhere.
+ */
+export class S3ObjectStore extends pulumi.ComponentResource implements ObjectStore {
+    public readonly kind = "s3" as const;
+    public readonly modelBucket: pulumi.Output<string>;
+    public readonly modelUriPrefix: pulumi.Output<string>;
+    public readonly serviceAccountName: pulumi.Output<string>;
+    /** ARN of the read-only role the ServiceAccount assumes. */
+    public readonly roleArn: pulumi.Output<string>;
+
+    constructor(name: string, args: S3ObjectStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("inferstack:storage:S3ObjectStore", name, {}, opts);
+        const child = { parent: this, provider: args.awsProvider };
+        const saName = args.serviceAccountName ?? "kserve-models";
+        const key = new aws.kms.Key(`${name}-buckets`, { description: `Model buckets of ${name}`, enableKeyRotation: true, deletionWindowInDays: 30 }, { ...child, retainOnDelete: true });
+
+        const buckets = [args.modelBucket, ...(args.extraBuckets ?? [])].map((bucketName) => {
+            const bucket = new aws.s3.Bucket(`${name}-${bucketName}`, { bucket: bucketName, forceDestroy: false }, { ...child, protect: true, retainOnDelete: true });
+            new aws.s3.BucketPublicAccessBlock(
+                `${name}-${bucketName}`,
+                { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+                child,
+            );
+            new aws.s3.BucketOwnershipControls(`${name}-${bucketName}`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
+            new aws.s3.BucketVersioning(`${name}-${bucketName}`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
+            new aws.s3.BucketServerSideEncryptionConfiguration(
+                `${name}-${bucketName}`,
+                { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }] },
+                child,
+            );
+            return bucket;
+        });
+
+        // IRSA: only this ServiceAccount, in this namespace, of this cluster may assume the role.
+        const subject = pulumi.interpolate`system:serviceaccount:${args.modelNamespace}:${saName}`;
+        const role = new aws.iam.Role(
+            `${name}-reader`,
+            {
+                assumeRolePolicy: pulumi.all([args.workloadIdentity.issuer, args.workloadIdentity.issuerHost, subject]).apply(([arn, host, sub]) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Effect: "Allow",
+                                Principal: { Federated: arn },
+                                Action: "sts:AssumeRoleWithWebIdentity",
+                                Condition: { StringEquals: { [`${host}:sub`]: sub, [`${host}:aud`]: "sts.amazonaws.com" } },
+                            },
+                        ],
+                    }),
+                ),
+            },
+            child,
+        );
+        new aws.iam.RolePolicy(
+            `${name}-reader`,
+            {
+                role: role.id,
+                policy: pulumi.all([pulumi.all(buckets.map((b) => b.arn)), key.arn]).apply(([arns, keyArn]) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            { Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: arns },
+                            { Effect: "Allow", Action: ["s3:GetObject"], Resource: arns.map((a) => `${a}/*`) },
+                            { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [keyArn] },
+                        ],
+                    }),
+                ),
+            },
+            child,
+        );
+
+        const sa = new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            {
+                metadata: {
+                    name: saName,
+                    namespace: args.modelNamespace,
+                    annotations: {
+                        "eks.amazonaws.com/role-arn": role.arn,
+                        // KServe's storage initializer reads the S3 settings from its ServiceAccount.
+                        "serving.kserve.io/s3-endpoint": `s3.${args.region}.amazonaws.com`,
+                        "serving.kserve.io/s3-region": args.region,
+                        "serving.kserve.io/s3-usehttps": "1",
+                    },
+                },
+            },
+            { parent: this, provider: args.provider },
+        );
+
+        this.modelBucket = buckets[0].bucket;
+        this.modelUriPrefix = pulumi.interpolate`s3://${this.modelBucket}`;
+        this.serviceAccountName = sa.metadata.name;
+        this.roleArn = role.arn;
+        this.registerOutputs({ modelBucket: this.modelBucket, serviceAccountName: this.serviceAccountName, roleArn: this.roleArn });
+    }
+}
