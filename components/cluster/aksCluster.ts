@@ -5,8 +5,7 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { NodeCount, gpuNodeLabel, gpuTaint } from "./eksCluster";
-import { KubernetesCluster, NodePool, WorkloadIdentity } from "./kubernetesCluster";
+import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel, gpuTaint } from "./kubernetesCluster";
 
 /** An optional AKS GPU node pool. */
 export interface AksGpuPoolArgs {

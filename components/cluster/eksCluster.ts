@@ -2,17 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KubernetesCluster, NodePool, WorkloadIdentity } from "./kubernetesCluster";
-
-/** Node count bounds of a node group. */
-export interface NodeCount {
-    /** Fewest nodes. */
-    min: number;
-    /** Most nodes. */
-    max: number;
-    /** Nodes at creation. */
-    desired: number;
-}
+import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel, gpuTaint } from "./kubernetesCluster";
 
 /** An optional GPU node group; its nodes are tainted so only GPU pods land there. */
 export interface GpuNodeGroupArgs {
@@ -42,10 +32,6 @@ export interface EksClusterArgs {
     /** CIDRs allowed to reach a public API endpoint. */
     authorizedNetworks: string[];
 }
-
-/** Taint and label every GPU node group carries, on every cloud (ModelService tolerates this taint). */
-export const gpuTaint = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
-export const gpuNodeLabel = { "inferstack.io/gpu": "true" };
 
 /** Two availability zones: enough for a highly available control plane and node groups, cheap NAT. */
 const zoneSuffixes = ["a", "b"];

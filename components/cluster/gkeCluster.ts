@@ -1,8 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { NodeCount, gpuNodeLabel, gpuTaint } from "./eksCluster";
-import { KubernetesCluster, NodePool, WorkloadIdentity } from "./kubernetesCluster";
+import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel, gpuTaint } from "./kubernetesCluster";
 
 /** An optional GKE GPU node pool. */
 export interface GkeGpuPoolArgs {

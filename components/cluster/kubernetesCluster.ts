@@ -1,6 +1,20 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
+/** Node count bounds of a node group. */
+export interface NodeCount {
+    /** Fewest nodes. */
+    min: number;
+    /** Most nodes. */
+    max: number;
+    /** Nodes at creation. */
+    desired: number;
+}
+
+/** Taint and label every GPU node pool carries, on every cloud (ModelService tolerates this taint). */
+export const gpuTaint = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
+export const gpuNodeLabel = { "inferstack.io/gpu": "true" };
+
 /** A node pool as the platform sees it: enough to place GPU models and to size the control planes. */
 export interface NodePool {
     /** Pool (node group) name. */

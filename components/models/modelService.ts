@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Framework, ModelConfig } from "../../stacks/config";
+import { gpuTaint } from "../cluster/kubernetesCluster";
 import { restrictedSecurityContext } from "../podSecurity";
 
 export interface ModelServiceArgs {
@@ -37,7 +38,7 @@ const frameworkRuntime: Record<Exclude<Framework, "custom">, { format: string; r
 };
 
 /** Toleration that lets a GPU pod onto the tainted GPU nodes every cluster variant creates. */
-const gpuToleration = { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" };
+const gpuToleration = { key: gpuTaint.key, operator: "Exists", effect: gpuTaint.effect };
 
 type Resources = ModelConfig["resources"];
 type Scaling = ModelConfig["scaling"];

@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError, parsePlatformConfig } from "../stacks/config";
+import { stackFileConfig } from "./helpers";
+
+/** A stack's config as the program sees it (top-level keys without the namespace). */
+function raw(stack: string): Record<string, any> {
+    return Object.fromEntries(Object.entries(stackFileConfig(stack)).map(([k, v]) => [k.replace(/^inferstack:/, ""), v]));
+}
+
+function errorOf(config: Record<string, unknown>): string {
+    try {
+        parsePlatformConfig(config);
+    } catch (err) {
+        assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+        return err.message;
+    }
+    assert.fail("expected the config to be rejected");
+}
+
+describe("cloud configuration", () => {
+    it("accepts the staging, prod and aks stacks", () => {
+        assert.equal(parsePlatformConfig(raw("prod")).cluster.provider, "eks");
+        assert.equal(parsePlatformConfig(raw("staging")).cluster.provider, "gke");
+        assert.equal(parsePlatformConfig(raw("aks")).cluster.provider, "aks");
+    });
+
+    const cases: { name: string; stack: string; mutate: (r: Record<string, any>) => void; expect: RegExp[] }[] = [
+        {
+            name: "a cloud store on another cloud's cluster",
+            stack: "staging",
+            mutate: (r) => (r.objectStore = { provider: "s3", modelBucket: "acme-models" }),
+            expect: [/inferstack:objectStore\.provider/, /s3 needs cluster\.provider eks/, /use minio on a gke cluster/],
+        },
+        {
+            name: "S3 on an existing cluster (no IRSA, so it would need stored keys)",
+            stack: "dev",
+            mutate: (r) => (r.objectStore = { provider: "s3", modelBucket: "acme-models" }),
+            expect: [/inferstack:objectStore\.provider/, /needs cluster\.provider eks/],
+        },
+        {
+            name: "a public EKS endpoint without authorized networks",
+            stack: "prod",
+            mutate: (r) => (r.cluster.authorizedNetworks = []),
+            expect: [/inferstack:cluster\.authorizedNetworks/, /must list the CIDRs/, /cluster\.publicEndpoint: false/],
+        },
+        {
+            name: "a GKE endpoint that is neither private nor limited",
+            stack: "staging",
+            mutate: (r) => delete r.cluster.authorizedNetworks,
+            expect: [/inferstack:cluster\.authorizedNetworks/, /cluster\.privateEndpoint: true/],
+        },
+        {
+            name: "an AKS API server that is neither private nor limited",
+            stack: "aks",
+            mutate: (r) => (r.cluster.authorizedNetworks = []),
+            expect: [/inferstack:cluster\.authorizedNetworks/, /cluster\.privateCluster: true/],
+        },
+        {
+            name: "an authorized network that is not a CIDR",
+            stack: "prod",
+            mutate: (r) => (r.cluster.authorizedNetworks = ["office"]),
+            expect: [/inferstack:cluster\.authorizedNetworks\[0\]/, /"office"/, /IPv4 CIDR/],
+        },
+        {
+            name: "an AWS region that is not one",
+            stack: "prod",
+            mutate: (r) => (r.cluster.region = "europe"),
+            expect: [/inferstack:cluster\.region/, /"europe"/, /AWS region such as eu-west-1/],
+        },
+        {
+            name: "a GCP region in AWS form",
+            stack: "staging",
+            mutate: (r) => (r.cluster.region = "eu-west-1"),
+            expect: [/inferstack:cluster\.region/, /GCP region such as europe-west4/],
+        },
+        {
+            name: "a GKE project left out",
+            stack: "staging",
+            mutate: (r) => delete r.cluster.project,
+            expect: [/inferstack:cluster\.project/, /got nothing/],
+        },
+        {
+            name: "an unknown GKE release channel",
+            stack: "staging",
+            mutate: (r) => (r.cluster.releaseChannel = "NIGHTLY"),
+            expect: [/inferstack:cluster\.releaseChannel/, /"NIGHTLY"/, /"RAPID", "REGULAR", "STABLE"/],
+        },
+        {
+            name: "a GPU pool without an instance type",
+            stack: "prod",
+            mutate: (r) => delete r.cluster.gpu.instanceType,
+            expect: [/inferstack:cluster\.gpu\.instanceType/],
+        },
+        {
+            name: "node counts out of order",
+            stack: "prod",
+            mutate: (r) => (r.cluster.nodeCount = { min: 5, max: 3, desired: 4 }),
+            expect: [/inferstack:cluster\.nodeCount/, /min <= desired <= max/],
+        },
+        {
+            name: "an Entra ID admin group that is not an object ID",
+            stack: "aks",
+            mutate: (r) => (r.cluster.adminGroupObjectIds = ["platform-admins"]),
+            expect: [/inferstack:cluster\.adminGroupObjectIds\[0\]/, /Entra ID object ID/],
+        },
+        {
+            name: "an Azure storage account name with capitals",
+            stack: "aks",
+            mutate: (r) => (r.objectStore.accountName = "AcmeModels"),
+            expect: [/inferstack:objectStore\.accountName/, /"AcmeModels"/, /3-24 lowercase letters and digits/],
+        },
+        {
+            name: "a durable broker without its Kafka servers",
+            stack: "prod",
+            mutate: (r) => delete r.eventing.kafkaBootstrapServers,
+            expect: [/inferstack:eventing\.kafkaBootstrapServers/, /required when brokerClass is Kafka/],
+        },
+    ];
+    for (const c of cases) {
+        it(`rejects ${c.name}`, () => {
+            const config = raw(c.stack);
+            c.mutate(config);
+            const message = errorOf(config);
+            for (const re of c.expect) assert.match(message, re);
+        });
+    }
+
+    it("accepts a private endpoint with no authorized networks", () => {
+        const config = raw("staging");
+        config.cluster.authorizedNetworks = [];
+        config.cluster.privateEndpoint = true;
+        assert.equal(parsePlatformConfig(config).cluster.provider, "gke");
+    });
+});

@@ -1,0 +1,251 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { Render, RenderedResource, manifestsYaml, renderStack, repoRoot } from "../tools/renderStack";
+import { byType, haveSharedValidator, manifest, one, runSharedValidator } from "./helpers";
+
+const stacks = readdirSync(path.join(repoRoot, "stacks"))
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+
+function inputs(r: RenderedResource): any {
+    return r.inputs;
+}
+
+function isvcs(render: Render): any[] {
+    return render.manifests.filter((m) => m.kind === "InferenceService");
+}
+
+/** Which cloud SDK files a stack's render loads, from a fresh process. */
+function loadedSdks(stack: string): Record<string, string[]> {
+    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(repoRoot, "test", "loadedCloudSdks.ts"), stack], { encoding: "utf8", cwd: repoRoot });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as Record<string, string[]>;
+}
+
+describe("every stack renders, validates strictly and keeps its kubeconfig secret", () => {
+    it("finds the dev, staging, prod and aks stacks", () => {
+        for (const s of ["dev", "staging", "prod", "aks"]) assert.ok(stacks.includes(s), s);
+    });
+    for (const stack of stacks) {
+        it(`stack ${stack}`, async () => {
+            const render = await renderStack(stack);
+            assert.equal(render.outputs["kubeconfig"], "[secret]");
+            assert.ok(isvcs(render).length > 0, "serves at least one model");
+            if (haveSharedValidator) {
+                const file = path.join(mkdtempSync(path.join(tmpdir(), `inferstack-${stack}-`)), "manifests.yaml");
+                writeFileSync(file, manifestsYaml(render.manifests));
+                const v = runSharedValidator(file);
+                assert.equal(v.status, 0, v.output);
+                assert.match(v.output, new RegExp(`${render.manifests.length} passed, 0 failed`));
+            }
+        });
+    }
+});
+
+describe("a stack loads only its own cloud SDK", () => {
+    it("dev (an existing cluster, Minio) loads no cloud SDK at all", () => {
+        assert.deepEqual(loadedSdks("dev"), {});
+    });
+    it("prod loads the AWS SDKs only", () => {
+        const loaded = loadedSdks("prod");
+        assert.deepEqual(Object.keys(loaded).sort(), ["aws", "eks"], "the check sees SDKs when they are loaded");
+    });
+    it("staging loads the GCP SDK only", () => {
+        assert.deepEqual(Object.keys(loadedSdks("staging")), ["gcp"]);
+    });
+    it("aks loads azure-native submodules, never the package root", () => {
+        const loaded = loadedSdks("aks");
+        assert.deepEqual(Object.keys(loaded), ["azure-native"]);
+        assert.ok(!loaded["azure-native"].includes("index.js"), "the root index (about a second to load) stays unloaded");
+        assert.ok(loaded["azure-native"].length < 60, `only a few modules (${loaded["azure-native"].length})`);
+    });
+});
+
+describe("prod: EKS, S3 through IRSA, durable eventing, HA", () => {
+    let prod: Render;
+    before(async () => {
+        prod = await renderStack("prod");
+    });
+
+    it("keeps the API endpoint private or limited to the authorized CIDRs, with private nodes", () => {
+        const cluster = one(prod, "eks:index:Cluster");
+        const c = inputs(cluster);
+        assert.equal(c.endpointPrivateAccess, true);
+        assert.equal(c.endpointPublicAccess, true);
+        assert.deepEqual(c.publicAccessCidrs, ["203.0.113.0/24"]);
+        assert.equal(c.nodeAssociatePublicIpAddress, false);
+        assert.equal(c.privateSubnetIds.length, 2);
+        const privateSubnets = byType(prod, "aws:ec2/subnet:Subnet").filter((s) => s.name.includes("-private-"));
+        assert.equal(privateSubnets.length, 2);
+        for (const s of privateSubnets) assert.notEqual(inputs(s).mapPublicIpOnLaunch, true);
+        for (const group of byType(prod, "eks:index:ManagedNodeGroup")) assert.deepEqual(inputs(group).subnetIds, c.privateSubnetIds, `${group.name} in private subnets`);
+    });
+
+    it("encrypts Secrets with a rotating KMS key, logs the control plane, and is protected", () => {
+        const cluster = one(prod, "eks:index:Cluster");
+        const c = inputs(cluster);
+        const key = byType(prod, "aws:kms/key:Key").find((k) => k.name.endsWith("-secrets"))!;
+        assert.equal(inputs(key).enableKeyRotation, true);
+        assert.match(c.encryptionConfigKeyArn, /^arn:aws:/);
+        for (const log of ["api", "audit", "authenticator"]) assert.ok(c.enabledClusterLogTypes.includes(log), log);
+        assert.equal(c.createOidcProvider, true, "IRSA");
+        assert.equal(cluster.protect, true);
+        assert.equal(c.deletionProtection, true);
+    });
+
+    it("adds a tainted GPU node group on the NVIDIA AMI", () => {
+        const gpu = byType(prod, "eks:index:ManagedNodeGroup").find((g) => g.name.endsWith("-gpu"))!;
+        assert.deepEqual(inputs(gpu).taints, [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }]);
+        assert.deepEqual(inputs(gpu).labels, { "inferstack.io/gpu": "true" });
+        assert.match(inputs(gpu).amiType, /NVIDIA/);
+        const model = manifest(prod, "InferenceService", "credit-risk-torch") as any;
+        assert.deepEqual(model.spec.predictor.tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+        assert.equal(model.spec.predictor.model.resources.limits["nvidia.com/gpu"], "1");
+    });
+
+    it("keeps model buckets private, versioned, KMS-encrypted and protected", () => {
+        const buckets = byType(prod, "aws:s3/bucket:Bucket");
+        assert.deepEqual(buckets.map((b) => inputs(b).bucket).sort(), ["acme-inferstack-prod-models", "acme-inferstack-prod-reference"]);
+        for (const b of buckets) {
+            assert.equal(b.protect, true);
+            assert.equal(b.retainOnDelete, true);
+            const linked = (type: string) => prod.resources.find((r) => r.type === type && (r.propertyDependencies["bucket"] ?? []).includes(b.urn));
+            const block = inputs(linked("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")!);
+            for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(block[flag], true, flag);
+            assert.equal(inputs(linked("aws:s3/bucketVersioning:BucketVersioning")!).versioningConfiguration.status, "Enabled");
+            assert.equal(inputs(linked("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")!).rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
+            assert.equal(inputs(linked("aws:s3/bucketOwnershipControls:BucketOwnershipControls")!).rule.objectOwnership, "BucketOwnerEnforced");
+        }
+    });
+
+    it("lets only the model ServiceAccount assume a read-only role (IRSA), with no access key anywhere", () => {
+        const role = byType(prod, "aws:iam/role:Role").find((r) => r.name.endsWith("-reader"))!;
+        const trust = JSON.parse(inputs(role).assumeRolePolicy);
+        const statement = trust.Statement[0];
+        assert.equal(statement.Action, "sts:AssumeRoleWithWebIdentity");
+        assert.match(statement.Principal.Federated, /:oidc-provider\//);
+        const conditions = statement.Condition.StringEquals;
+        const sub = Object.entries(conditions).find(([k]) => k.endsWith(":sub"))!;
+        assert.equal(sub[1], "system:serviceaccount:inferstack-models:kserve-models");
+        const policy = JSON.parse(inputs(byType(prod, "aws:iam/rolePolicy:RolePolicy").find((r) => r.name.endsWith("-reader"))!).policy);
+        const actions = policy.Statement.flatMap((s: any) => s.Action);
+        assert.deepEqual(actions.sort(), ["kms:Decrypt", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket"]);
+        const sa = manifest(prod, "ServiceAccount", "kserve-models") as any;
+        assert.match(sa.metadata.annotations["eks.amazonaws.com/role-arn"], /^arn:aws:/);
+        assert.equal(sa.metadata.annotations["serving.kserve.io/s3-region"], "eu-west-1");
+        assert.equal(prod.manifests.some((m) => m.kind === "Secret" && m.metadata.name === "kserve-s3-credentials"), false);
+        assert.equal(prod.resources.some((r) => r.type.includes("accessKey")), false);
+        for (const m of isvcs(prod)) assert.equal(m.spec.predictor.serviceAccountName, "kserve-models");
+    });
+
+    it("differs from dev where it matters: HA, Kafka broker, warm latency-critical models, retention", () => {
+        assert.equal((manifest(prod, "KnativeServing", "knative-serving") as any).spec["high-availability"].replicas, 3);
+        assert.equal((manifest(prod, "Broker", "default") as any).metadata.annotations["eventing.knative.dev/broker.class"], "Kafka");
+        for (const m of isvcs(prod).filter((x) => x.metadata.labels["inferstack.io/latency-critical"] === "true")) {
+            assert.ok(m.spec.predictor.minReplicas >= 1, `${m.metadata.name} never scales to zero`);
+        }
+        const kps = byType(prod, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs["chart"] === "kube-prometheus-stack")!;
+        const spec = inputs(kps).values.prometheus.prometheusSpec;
+        assert.equal(spec.retention, "720h");
+        assert.equal(spec.replicas, 2);
+        assert.equal(spec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage, "200Gi");
+    });
+});
+
+describe("staging: GKE with Workload Identity and GCS", () => {
+    let staging: Render;
+    before(async () => {
+        staging = await renderStack("staging");
+    });
+
+    it("is VPC-native with private nodes, authorized networks, Workload Identity and Cloud KMS Secrets encryption", () => {
+        const cluster = one(staging, "gcp:container/cluster:Cluster");
+        const c = inputs(cluster);
+        assert.equal(c.networkingMode, "VPC_NATIVE");
+        assert.equal(c.ipAllocationPolicy.clusterSecondaryRangeName, "pods");
+        assert.equal(c.privateClusterConfig.enablePrivateNodes, true);
+        assert.deepEqual(c.masterAuthorizedNetworksConfig.cidrBlocks.map((b: any) => b.cidrBlock), ["203.0.113.0/24"]);
+        assert.equal(c.workloadIdentityConfig.workloadPool, "acme-ml-staging.svc.id.goog");
+        assert.equal(c.databaseEncryption.state, "ENCRYPTED");
+        assert.ok(c.databaseEncryption.keyName, "a Cloud KMS key");
+        assert.equal(c.removeDefaultNodePool, true);
+        assert.equal(c.releaseChannel.channel, "REGULAR");
+        assert.equal(cluster.protect, true);
+        const keyUser = one(staging, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember");
+        assert.match(inputs(keyUser).member, /^serviceAccount:service-\d+@container-engine-robot\.iam\.gserviceaccount\.com$/);
+    });
+
+    it("runs nodes on the Workload Identity metadata server, with a tainted GPU pool", () => {
+        const pools = byType(staging, "gcp:container/nodePool:NodePool");
+        assert.equal(pools.length, 2);
+        for (const p of pools) assert.equal(inputs(p).nodeConfig.workloadMetadataConfig.mode, "GKE_METADATA");
+        const gpu = pools.find((p) => p.name.endsWith("-gpu"))!;
+        assert.equal(inputs(gpu).nodeConfig.guestAccelerators[0].type, "nvidia-l4");
+        assert.deepEqual(inputs(gpu).nodeConfig.taints, [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }]);
+    });
+
+    it("keeps the bucket private and versioned, read through Workload Identity", () => {
+        const bucket = one(staging, "gcp:storage/bucket:Bucket");
+        const b = inputs(bucket);
+        assert.equal(b.uniformBucketLevelAccess, true);
+        assert.equal(b.publicAccessPrevention, "enforced");
+        assert.equal(b.versioning.enabled, true);
+        assert.equal(bucket.protect, true);
+        const binding = one(staging, "gcp:serviceaccount/iAMMember:IAMMember");
+        assert.equal(inputs(binding).role, "roles/iam.workloadIdentityUser");
+        assert.equal(inputs(binding).member, "serviceAccount:acme-ml-staging.svc.id.goog[inferstack-models/kserve-models]");
+        const reader = one(staging, "gcp:storage/bucketIAMMember:BucketIAMMember");
+        assert.equal(inputs(reader).role, "roles/storage.objectViewer");
+        const sa = manifest(staging, "ServiceAccount", "kserve-models") as any;
+        assert.match(sa.metadata.annotations["iam.gke.io/gcp-service-account"], /@.*\.iam\.gserviceaccount\.com$/);
+        for (const m of isvcs(staging)) assert.match(m.spec.predictor.model.storageUri, /^gs:\/\//);
+    });
+});
+
+describe("aks: AKS with Entra ID, workload identity and Azure Blob", () => {
+    let aks: Render;
+    before(async () => {
+        aks = await renderStack("aks");
+    });
+
+    it("uses Entra ID with Azure RBAC and no local accounts, OIDC + workload identity, Key Vault KMS, authorized IPs", () => {
+        const cluster = one(aks, "azure-native:containerservice:ManagedCluster");
+        const c = inputs(cluster);
+        assert.deepEqual([c.aadProfile.managed, c.aadProfile.enableAzureRBAC], [true, true]);
+        assert.equal(c.disableLocalAccounts, true);
+        assert.equal(c.oidcIssuerProfile.enabled, true);
+        assert.equal(c.securityProfile.workloadIdentity.enabled, true);
+        assert.equal(c.securityProfile.azureKeyVaultKms.enabled, true);
+        assert.match(c.securityProfile.azureKeyVaultKms.keyId, /^https:\/\/.*\/keys\//);
+        assert.deepEqual(c.apiServerAccessProfile.authorizedIPRanges, ["203.0.113.0/24"]);
+        assert.equal(c.agentPoolProfiles[0].mode, "System");
+        assert.deepEqual(c.agentPoolProfiles[0].nodeTaints, ["CriticalAddonsOnly=true:NoSchedule"]);
+        assert.equal(cluster.protect, true);
+        const vault = one(aks, "azure-native:keyvault:Vault");
+        assert.equal(inputs(vault).properties.enablePurgeProtection, true);
+    });
+
+    it("keeps the storage account private (no public blobs, no shared keys), versioned, and read through workload identity", () => {
+        const account = one(aks, "azure-native:storage:StorageAccount");
+        const a = inputs(account);
+        assert.equal(a.allowBlobPublicAccess, false);
+        assert.equal(a.allowSharedKeyAccess, false);
+        assert.equal(a.minimumTlsVersion, "TLS1_2");
+        assert.equal(account.protect, true);
+        assert.equal(inputs(one(aks, "azure-native:storage:BlobServiceProperties")).isVersioningEnabled, true);
+        assert.equal(inputs(one(aks, "azure-native:storage:BlobContainer")).publicAccess, "None");
+        const federated = inputs(one(aks, "azure-native:managedidentity:FederatedIdentityCredential"));
+        assert.equal(federated.subject, "system:serviceaccount:inferstack-models:kserve-models");
+        assert.match(federated.issuer, /^https:\/\/.*oic\.prod-aks\.azure\.com\//);
+        const readers = byType(aks, "azure-native:authorization:RoleAssignment").map((r) => inputs(r).roleDefinitionId);
+        assert.ok(readers.some((id: string) => id.endsWith("/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")), "Storage Blob Data Reader");
+        const sa = manifest(aks, "ServiceAccount", "kserve-models") as any;
+        assert.match(sa.metadata.annotations["azure.workload.identity/client-id"], /\S/);
+        for (const m of isvcs(aks)) assert.equal(m.spec.predictor.labels["azure.workload.identity/use"], "true", "the webhook injects the token into the model pods");
+    });
+});
