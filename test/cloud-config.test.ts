@@ -1,22 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, parsePlatformConfig } from "../stacks/config";
-import { stackFileConfig } from "./helpers";
-
-/** A stack's config as the program sees it (top-level keys without the namespace). */
-function raw(stack: string): Record<string, any> {
-    return Object.fromEntries(Object.entries(stackFileConfig(stack)).map(([k, v]) => [k.replace(/^inferstack:/, ""), v]));
-}
-
-function errorOf(config: Record<string, unknown>): string {
-    try {
-        parsePlatformConfig(config);
-    } catch (err) {
-        assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-        return err.message;
-    }
-    assert.fail("expected the config to be rejected");
-}
+import { parsePlatformConfig } from "../stacks/config";
+import { configErrorOf as errorOf, stackRaw as raw } from "./helpers";
 
 describe("cloud configuration", () => {
     it("accepts the staging, prod and aks stacks", () => {

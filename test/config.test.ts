@@ -6,23 +6,9 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, parsePlatformConfig } from "../stacks/config";
 import { RenderFailure, renderStack, repoRoot } from "../tools/renderStack";
-import { stackFileConfig } from "./helpers";
+import { configErrorOf as errorOf, stackFileConfig, stackRaw } from "./helpers";
 
-/** The dev stack's config as the program sees it (top-level keys without the namespace). */
-function devRaw(): Record<string, any> {
-    const cfg = stackFileConfig("dev");
-    return Object.fromEntries(Object.entries(cfg).map(([k, v]) => [k.replace(/^inferstack:/, ""), v]));
-}
-
-function errorOf(raw: Record<string, unknown>): string {
-    try {
-        parsePlatformConfig(raw);
-    } catch (err) {
-        assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-        return err.message;
-    }
-    assert.fail("expected the config to be rejected");
-}
+const devRaw = () => stackRaw("dev");
 
 describe("stack configuration", () => {
     it("accepts the dev stack and fills defaults", () => {

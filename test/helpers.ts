@@ -1,8 +1,10 @@
 /** Shared test helpers: renders, the dev stack's config, and schema validation of rendered objects. */
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
+import { ConfigError, parsePlatformConfig } from "../stacks/config";
 import { KubernetesObject, Render, RenderedResource, renderStack, repoRoot } from "../tools/renderStack";
 
 /** ../shared beside the repo: upstream CRDs and the strict validator (present in CI, maybe not elsewhere). */
@@ -84,4 +86,20 @@ export function imagesIn(value: unknown, out: string[] = []): string[] {
         }
     }
     return out;
+}
+
+/** A stack's config as the program sees it (top-level keys without the `inferstack:` namespace). */
+export function stackRaw(stack: string): Record<string, any> {
+    return Object.fromEntries(Object.entries(stackFileConfig(stack)).map(([k, v]) => [k.replace(/^inferstack:/, ""), v]));
+}
+
+/** The ConfigError message a config is rejected with (fails the test if it is accepted). */
+export function configErrorOf(config: Record<string, unknown>): string {
+    try {
+        parsePlatformConfig(config);
+    } catch (err) {
+        assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+        return err.message;
+    }
+    assert.fail("expected the config to be rejected");
 }

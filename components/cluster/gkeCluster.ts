@@ -117,7 +117,7 @@ export class GkeCluster extends pulumi.ComponentResource implements KubernetesCl
             { ...child, protect: true, dependsOn: [keyUser] },
         );
 
-        const nodeConfig = (machineType: string) => ({
+        const nodeConfig = (machineType: string): gcp.types.input.container.NodePoolNodeConfig => ({
             machineType,
             serviceAccount: nodeAccount.email,
             oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
@@ -125,41 +125,32 @@ export class GkeCluster extends pulumi.ComponentResource implements KubernetesCl
             workloadMetadataConfig: { mode: "GKE_METADATA" },
             shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
         });
-        const pools: NodePool[] = [{ name: "cpu", instanceType: args.machineType, gpus: 0, labels: {}, taints: [] }];
-        new gcp.container.NodePool(
-            `${name}-cpu`,
-            {
-                cluster: cluster.id,
-                location: args.region,
-                initialNodeCount: args.nodeCount.desired,
-                autoscaling: { minNodeCount: args.nodeCount.min, maxNodeCount: args.nodeCount.max },
-                management: { autoRepair: true, autoUpgrade: true },
-                nodeConfig: nodeConfig(args.machineType),
-            },
-            child,
-        );
-        if (args.gpu) {
-            const gpu = args.gpu;
-            pools.push({ name: "gpu", instanceType: gpu.instanceType, gpus: gpu.acceleratorCount, labels: gpuNodeLabel, taints: [gpuTaint] });
+        const nodePool = (pool: string, count: NodeCount, config: ReturnType<typeof nodeConfig>) =>
             new gcp.container.NodePool(
-                `${name}-gpu`,
+                `${name}-${pool}`,
                 {
                     cluster: cluster.id,
                     location: args.region,
-                    initialNodeCount: gpu.count.desired,
-                    autoscaling: { minNodeCount: gpu.count.min, maxNodeCount: gpu.count.max },
+                    initialNodeCount: count.desired,
+                    autoscaling: { minNodeCount: count.min, maxNodeCount: count.max },
                     management: { autoRepair: true, autoUpgrade: true },
-                    nodeConfig: {
-                        ...nodeConfig(gpu.instanceType),
-                        guestAccelerators: gpu.acceleratorType
-                            ? [{ type: gpu.acceleratorType, count: gpu.acceleratorCount, gpuDriverInstallationConfig: { gpuDriverVersion: "DEFAULT" } }]
-                            : undefined,
-                        labels: gpuNodeLabel,
-                        taints: [{ key: gpuTaint.key, value: gpuTaint.value, effect: "NO_SCHEDULE" }],
-                    },
+                    nodeConfig: config,
                 },
                 child,
             );
+        const pools: NodePool[] = [{ name: "cpu", instanceType: args.machineType, gpus: 0, labels: {}, taints: [] }];
+        nodePool("cpu", args.nodeCount, nodeConfig(args.machineType));
+        if (args.gpu) {
+            const gpu = args.gpu;
+            pools.push({ name: "gpu", instanceType: gpu.instanceType, gpus: gpu.acceleratorCount, labels: gpuNodeLabel, taints: [gpuTaint] });
+            nodePool("gpu", gpu.count, {
+                ...nodeConfig(gpu.instanceType),
+                guestAccelerators: gpu.acceleratorType
+                    ? [{ type: gpu.acceleratorType, count: gpu.acceleratorCount, gpuDriverInstallationConfig: { gpuDriverVersion: "DEFAULT" } }]
+                    : undefined,
+                labels: gpuNodeLabel,
+                taints: [{ key: gpuTaint.key, value: gpuTaint.value, effect: "NO_SCHEDULE" }],
+            });
         }
 
         this.clusterName = cluster.name;

@@ -3,6 +3,7 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as storage from "@pulumi/azure-native/storage";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { modelServiceAccount, defaultModelServiceAccount } from "./modelServiceAccount";
 import { ObjectStore } from "./objectStore";
 
 export interface AzureBlobObjectStoreArgs {
@@ -49,7 +50,7 @@ export class AzureBlobObjectStore extends pulumi.ComponentResource implements Ob
     constructor(name: string, args: AzureBlobObjectStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:storage:AzureBlobObjectStore", name, {}, opts);
         const child = { parent: this };
-        const saName = args.serviceAccountName ?? "kserve-models";
+        const saName = args.serviceAccountName ?? defaultModelServiceAccount;
         const client = authorization.getClientConfigOutput(child);
 
         const account = new storage.StorageAccount(
@@ -111,16 +112,15 @@ export class AzureBlobObjectStore extends pulumi.ComponentResource implements Ob
             },
             child,
         );
-        const sa = new k8s.core.v1.ServiceAccount(
-            `${name}-sa`,
+        const sa = modelServiceAccount(
+            name,
             {
-                metadata: {
-                    name: saName,
-                    namespace: args.modelNamespace,
-                    annotations: { "azure.workload.identity/client-id": identity.clientId, "azure.workload.identity/tenant-id": client.tenantId },
-                },
+                provider: args.provider,
+                namespace: args.modelNamespace,
+                serviceAccountName: saName,
+                annotations: { "azure.workload.identity/client-id": identity.clientId, "azure.workload.identity/tenant-id": client.tenantId },
             },
-            { parent: this, provider: args.provider },
+            this,
         );
 
         this.modelBucket = containers[0].name;

@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { modelServiceAccount, defaultModelServiceAccount } from "./modelServiceAccount";
 import { ObjectStore } from "./objectStore";
 
 export interface GcsObjectStoreArgs {
@@ -38,7 +39,7 @@ export class GcsObjectStore extends pulumi.ComponentResource implements ObjectSt
     constructor(name: string, args: GcsObjectStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:storage:GcsObjectStore", name, {}, opts);
         const child = { parent: this, provider: args.gcpProvider };
-        const saName = args.serviceAccountName ?? "kserve-models";
+        const saName = args.serviceAccountName ?? defaultModelServiceAccount;
         const reader = new gcp.serviceaccount.Account(`${name}-reader`, { accountId: "inferstack-model-reader", displayName: "Reads inferstack model buckets" }, child);
         const buckets = [args.modelBucket, ...(args.extraBuckets ?? [])].map((bucketName) => {
             const bucket = new gcp.storage.Bucket(
@@ -62,10 +63,10 @@ export class GcsObjectStore extends pulumi.ComponentResource implements ObjectSt
             { serviceAccountId: reader.name, role: "roles/iam.workloadIdentityUser", member: pulumi.interpolate`serviceAccount:${args.project}.svc.id.goog[${args.modelNamespace}/${saName}]` },
             child,
         );
-        const sa = new k8s.core.v1.ServiceAccount(
-            `${name}-sa`,
-            { metadata: { name: saName, namespace: args.modelNamespace, annotations: { "iam.gke.io/gcp-service-account": reader.email } } },
-            { parent: this, provider: args.provider },
+        const sa = modelServiceAccount(
+            name,
+            { provider: args.provider, namespace: args.modelNamespace, serviceAccountName: saName, annotations: { "iam.gke.io/gcp-service-account": reader.email } },
+            this,
         );
         this.modelBucket = buckets[0].name;
         this.modelUriPrefix = pulumi.interpolate`gs://${this.modelBucket}`;

@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { restrictedSecurityContext } from "../podSecurity";
 import { platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
+import { defaultModelServiceAccount } from "./modelServiceAccount";
 import { ObjectStore } from "./objectStore";
 
 /** An object to copy into a bucket once, e.g. a public sample model. */
@@ -230,7 +231,7 @@ export class MinioObjectStore extends pulumi.ComponentResource implements Object
         const sa = new k8s.core.v1.ServiceAccount(
             `${name}-kserve-sa`,
             {
-                metadata: { name: "kserve-models", namespace: args.modelNamespace },
+                metadata: { name: defaultModelServiceAccount, namespace: args.modelNamespace },
                 secrets: [{ name: kserveSecret.metadata.name }],
             },
             child,

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { WorkloadIdentity } from "../cluster/kubernetesCluster";
+import { modelServiceAccount, defaultModelServiceAccount } from "./modelServiceAccount";
 import { ObjectStore } from "./objectStore";
 
 export interface S3ObjectStoreArgs {
@@ -38,7 +39,7 @@ export class S3ObjectStore extends pulumi.ComponentResource implements ObjectSto
     constructor(name: string, args: S3ObjectStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:storage:S3ObjectStore", name, {}, opts);
         const child = { parent: this, provider: args.awsProvider };
-        const saName = args.serviceAccountName ?? "kserve-models";
+        const saName = args.serviceAccountName ?? defaultModelServiceAccount;
         const key = new aws.kms.Key(`${name}-buckets`, { description: `Model buckets of ${name}`, enableKeyRotation: true, deletionWindowInDays: 30 }, { ...child, retainOnDelete: true });
 
         const buckets = [args.modelBucket, ...(args.extraBuckets ?? [])].map((bucketName) => {
@@ -97,22 +98,21 @@ export class S3ObjectStore extends pulumi.ComponentResource implements ObjectSto
             child,
         );
 
-        const sa = new k8s.core.v1.ServiceAccount(
-            `${name}-sa`,
+        const sa = modelServiceAccount(
+            name,
             {
-                metadata: {
-                    name: saName,
-                    namespace: args.modelNamespace,
-                    annotations: {
-                        "eks.amazonaws.com/role-arn": role.arn,
-                        // KServe's storage initializer reads the S3 settings from its ServiceAccount.
-                        "serving.kserve.io/s3-endpoint": `s3.${args.region}.amazonaws.com`,
-                        "serving.kserve.io/s3-region": args.region,
-                        "serving.kserve.io/s3-usehttps": "1",
-                    },
+                provider: args.provider,
+                namespace: args.modelNamespace,
+                serviceAccountName: saName,
+                annotations: {
+                    "eks.amazonaws.com/role-arn": role.arn,
+                    // KServe's storage initializer reads the S3 settings from its ServiceAccount.
+                    "serving.kserve.io/s3-endpoint": `s3.${args.region}.amazonaws.com`,
+                    "serving.kserve.io/s3-region": args.region,
+                    "serving.kserve.io/s3-usehttps": "1",
                 },
             },
-            { parent: this, provider: args.provider },
+            this,
         );
 
         this.modelBucket = buckets[0].bucket;
