@@ -409,6 +409,14 @@ export const platformSchema = z
             if (m.monitoring?.enabled && !p.monitoring.enabled) {
                 ctx.addIssue({ code: "custom", path: ["models", i, "monitoring", "enabled"], message: "needs monitoring.enabled: true (the monitors' alerts and dashboards live in Prometheus/Grafana)" });
             }
+            const reference = m.monitoring?.reference;
+            if (reference && "uri" in reference && p.objectStore.provider !== "minio") {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["models", i, "monitoring", "reference", "uri"],
+                    message: `the monitor reads a reference by URI with Minio's credentials only; with objectStore.provider ${p.objectStore.provider} give the reference inline`,
+                });
+            }
             if (m.monitoring?.enabled && m.logging === "off") {
                 ctx.addIssue({ code: "custom", path: ["models", i, "logging"], message: "must not be off while the model is monitored (the monitor reads the logged requests)" });
             }

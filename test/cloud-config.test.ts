@@ -96,6 +96,12 @@ describe("cloud configuration", () => {
             expect: [/inferstack:objectStore\.accountName/, /"AcmeModels"/, /3-24 lowercase letters and digits/],
         },
         {
+            name: "a monitor reference by URI on a cloud store (the monitor has no cloud identity)",
+            stack: "prod",
+            mutate: (r) => (r.models[0].monitoring.reference = { uri: "s3://acme-inferstack-prod-reference/fraud.csv" }),
+            expect: [/inferstack:models\[0\]\.monitoring\.reference\.uri/, /with objectStore\.provider s3 give the reference inline/],
+        },
+        {
             name: "a durable broker without its Kafka servers",
             stack: "prod",
             mutate: (r) => delete r.eventing.kafkaBootstrapServers,
