@@ -5,6 +5,7 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { grantBuiltInRole } from "../azure";
 import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel, gpuTaint } from "./kubernetesCluster";
 
 /** An optional AKS GPU node pool. */
@@ -37,9 +38,6 @@ export interface AksClusterArgs {
     /** Private API server (no public endpoint). */
     privateCluster: boolean;
 }
-
-/** Built-in role "Key Vault Crypto User": lets the cluster's identity wrap and unwrap with the KMS key. */
-const keyVaultCryptoUser = "12338af0-0e69-4776-bea7-57ae8d297424";
 
 /**
  * An AKS cluster: Entra ID authentication with Azure RBAC and no local accounts, OIDC issuer and workload
@@ -83,16 +81,7 @@ export class AksCluster extends pulumi.ComponentResource implements KubernetesCl
             { ...child, protect: true },
         );
         const key = new keyvault.Key(`${name}-secrets`, { resourceGroupName: group.name, vaultName: vault.name, properties: { kty: "RSA", keySize: 2048 } }, { ...child, retainOnDelete: true });
-        const keyAccess = new authorization.RoleAssignment(
-            `${name}-kms-access`,
-            {
-                scope: vault.id,
-                principalId: identity.principalId,
-                principalType: "ServicePrincipal",
-                roleDefinitionId: pulumi.interpolate`/subscriptions/${client.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${keyVaultCryptoUser}`,
-            },
-            child,
-        );
+        const keyAccess = grantBuiltInRole(`${name}-kms-access`, { scope: vault.id, principalId: identity.principalId, role: "keyVaultCryptoUser", subscriptionId: client.subscriptionId }, child);
 
         const systemPool = { name: "system", mode: "System", vmSize: args.vmSize, count: 2, minCount: 2, maxCount: 3, enableAutoScaling: true, osType: "Linux", type: "VirtualMachineScaleSets", nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"] };
         const cluster = new containerservice.ManagedCluster(

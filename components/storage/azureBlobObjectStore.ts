@@ -3,6 +3,7 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as storage from "@pulumi/azure-native/storage";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { grantBuiltInRole } from "../azure";
 import { modelServiceAccount, defaultModelServiceAccount } from "./modelServiceAccount";
 import { ObjectStore } from "./objectStore";
 
@@ -26,9 +27,6 @@ export interface AzureBlobObjectStoreArgs {
     /** Name of the model-serving ServiceAccount. Default: kserve-models. */
     serviceAccountName?: string;
 }
-
-/** Built-in role "Storage Blob Data Reader". */
-const storageBlobDataReader = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
 
 /** Pod label that makes the AKS workload identity webhook inject the federated token into a pod. */
 export const azureWorkloadIdentityLabel = { "azure.workload.identity/use": "true" };
@@ -102,16 +100,7 @@ export class AzureBlobObjectStore extends pulumi.ComponentResource implements Ob
             },
             child,
         );
-        new authorization.RoleAssignment(
-            `${name}-reader`,
-            {
-                scope: account.id,
-                principalId: identity.principalId,
-                principalType: "ServicePrincipal",
-                roleDefinitionId: pulumi.interpolate`/subscriptions/${client.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${storageBlobDataReader}`,
-            },
-            child,
-        );
+        grantBuiltInRole(`${name}-reader`, { scope: account.id, principalId: identity.principalId, role: "storageBlobDataReader", subscriptionId: client.subscriptionId }, child);
         const sa = modelServiceAccount(
             name,
             {
