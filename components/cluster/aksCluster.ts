@@ -147,8 +147,9 @@ export class AksCluster extends pulumi.ComponentResource implements KubernetesCl
             );
         }
 
-        // User credentials: an Entra ID kubeconfig (kubelogin), since local accounts are off.
-        const credentials = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName: group.name, resourceName: cluster.name }, child);
+        // User credentials: an Entra ID kubeconfig that runs kubelogin (local accounts are off). It holds no secret;
+        // with AAD_LOGIN_METHOD=azurecli kubelogin reuses your `az login`.
+        const credentials = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName: group.name, resourceName: cluster.name, format: "exec" }, child);
         this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply((k) => Buffer.from(k[0].value, "base64").toString("utf8")));
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
         this.clusterName = cluster.name;
