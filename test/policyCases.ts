@@ -173,8 +173,12 @@ export function policyCases(): Record<string, PolicyCase> {
             message: /env AWS_SECRET_ACCESS_KEY holds a literal value|key app\.json looks like it holds a credential/,
         },
         "stateful-storage-protected": {
-            pass: [res("kubernetes:core/v1:PersistentVolumeClaim", { metadata: { name: "data" } }, { protect: true }), gcs("kept")],
-            fail: [res("kubernetes:core/v1:PersistentVolumeClaim", { metadata: { name: "scratch" } }, { name: "unprotected-pvc" }), res("gcp:storage/bucket:Bucket", { name: "loose" }, { name: "unprotected-bucket" })],
+            pass: [res("kubernetes:core/v1:PersistentVolumeClaim", { metadata: { name: "data" } }, { protect: true }), gcs("kept"), res("eks:index:Cluster", {}, { name: "kept-eks", protect: true })],
+            fail: [
+                res("kubernetes:core/v1:PersistentVolumeClaim", { metadata: { name: "scratch" } }, { name: "unprotected-pvc" }),
+                res("gcp:storage/bucket:Bucket", { name: "loose" }, { name: "unprotected-bucket" }),
+                res("azure-native:containerservice:ManagedCluster", {}, { name: "unprotected-aks" }),
+            ],
             message: /is not protected; create it with \{ protect: true/,
         },
         "buckets-not-public": {

@@ -40,9 +40,12 @@ export const noPlaintextCredentials: ResourceValidationPolicy = {
     },
 };
 
-/** Resource types that hold state a deletion would lose. */
+/** Resource types that hold state a deletion would lose (clusters hold every workload's state). */
 export const statefulTypes = [
     types.pvc,
+    "eks:index:Cluster",
+    "gcp:container/cluster:Cluster",
+    "azure-native:containerservice:ManagedCluster",
     "aws:s3/bucket:Bucket",
     "aws:s3/bucketV2:BucketV2",
     "gcp:storage/bucket:Bucket",
@@ -52,7 +55,7 @@ export const statefulTypes = [
 
 export const statefulStorageProtected: ResourceValidationPolicy = {
     name: "stateful-storage-protected",
-    description: "Volumes and buckets are protected from accidental deletion (the protect resource option).",
+    description: "Volumes, buckets and clusters are protected from accidental deletion (the protect resource option).",
     enforcementLevel: "mandatory",
     validateResource: (args, report) => {
         if (!statefulTypes.includes(args.type)) return;
