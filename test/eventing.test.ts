@@ -26,8 +26,9 @@ describe("Knative Eventing with the Kafka broker class (durable environments)", 
         assert.equal((manifest(render, "KnativeServing", "knative-serving") as any).spec["high-availability"].replicas, 3);
         assert.equal((manifest(render, "KnativeEventing", "knative-eventing") as any).spec["high-availability"].replicas, 3);
         const charts = render.resources.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart");
-        const kserve = charts.find((c) => String(c.inputs["chart"]).endsWith("/kserve-resources")) as any;
-        assert.equal(kserve.inputs.values.kserve.controller.replicas, 3);
+        const controller = render.resources.find((r) => r.type === "kubernetes:apps/v1:DeploymentPatch") as any;
+        assert.equal(controller.inputs.metadata.name, "kserve-controller-manager");
+        assert.equal(controller.inputs.spec.replicas, 3, "the KServe chart has no replicas value: a patch scales the controller");
         const cm = charts.find((c) => c.inputs["chart"] === "cert-manager") as any;
         assert.equal(cm.inputs.values.replicaCount, 3);
     });

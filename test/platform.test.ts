@@ -222,16 +222,19 @@ describe("dev stack render", () => {
         const out = mkdtempSync(path.join(tmpdir(), "inferstack-render-"));
         const r = spawnSync(process.execPath, ["--import", "tsx", path.join(repoRoot, "tools", "render.ts"), "--stack", "dev", "--out", out], { encoding: "utf8", cwd: repoRoot });
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(readdirSync(out).sort(), ["manifests.yaml", "resources.json"]);
+        assert.deepEqual(readdirSync(out).sort(), ["manifests.yaml", "patches.yaml", "resources.json"]);
         assert.match(r.stdout, /^stack dev: \d+ resources, \d+ Kubernetes objects/);
         assert.match(r.stdout, /kubeconfig: \[secret\]/);
         const resources = JSON.parse(readFileSync(path.join(out, "resources.json"), "utf8"));
         assert.equal(resources.length, dev.resources.length);
         for (const key of ["urn", "type", "name", "parent", "dependsOn", "inputs"]) assert.ok(key in resources[5], key);
-        const everything = [r.stdout, r.stderr, readFileSync(path.join(out, "manifests.yaml"), "utf8"), JSON.stringify(resources)].join("\n");
+        const everything = [r.stdout, r.stderr, readFileSync(path.join(out, "manifests.yaml"), "utf8"), readFileSync(path.join(out, "patches.yaml"), "utf8"), JSON.stringify(resources)].join("\n");
         assert.equal(everything.includes(MOCK_SECRET_PREFIX), false, "a generated secret leaked into the render");
         assert.ok(everything.includes("[secret]"));
         // Renders are stable: the same stack renders to the same bytes.
         assert.equal(readFileSync(path.join(out, "manifests.yaml"), "utf8"), manifestsYaml(dev.manifests));
+        assert.equal(readFileSync(path.join(out, "patches.yaml"), "utf8"), manifestsYaml(dev.patches));
+        assert.deepEqual(dev.patches.map((p) => `${p.kind} ${p.metadata.namespace}/${p.metadata.name}`), ["ConfigMap kserve/inferenceservice-config"]);
+        assert.equal(dev.manifests.some((m) => m.metadata.name === "inferenceservice-config"), false, "a patch is not a whole object");
     });
 });

@@ -1,6 +1,6 @@
 /**
  * `npm run render -- --stack <name> [--out <dir>]`: renders a stack offline (no Pulumi CLI, no cluster) and
- * writes out/<name>/manifests.yaml and resources.json, then prints a one-screen summary.
+ * writes out/<name>/manifests.yaml, patches.yaml and resources.json, then prints a one-screen summary.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -15,11 +15,15 @@ async function cli() {
     const render = await renderStack(stack);
     mkdirSync(outDir, { recursive: true });
     writeFileSync(path.join(outDir, "manifests.yaml"), manifestsYaml(render.manifests));
+    // Patches of objects others own (server-side apply), kept apart: they are partial objects.
+    writeFileSync(path.join(outDir, "patches.yaml"), manifestsYaml(render.patches));
     writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(render.resources, null, 2) + "\n");
 
     const byType = new Map<string, number>();
     for (const r of render.resources) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
-    console.log(`stack ${stack}: ${render.resources.length} resources, ${render.manifests.length} Kubernetes objects -> ${path.relative(process.cwd(), outDir) || "."}`);
+    console.log(
+        `stack ${stack}: ${render.resources.length} resources, ${render.manifests.length} Kubernetes objects, ${render.patches.length} patches -> ${path.relative(process.cwd(), outDir) || "."}`,
+    );
     for (const [type, n] of [...byType].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) {
         console.log(`  ${String(n).padStart(4)}  ${type}`);
     }

@@ -47,6 +47,11 @@ export interface Render {
     stack: string;
     resources: RenderedResource[];
     manifests: KubernetesObject[];
+    /**
+     * Server-side apply patches of objects the program does not own (e.g. a chart's ConfigMap): partial objects,
+     * so kept apart from `manifests`, which holds whole objects only.
+     */
+    patches: KubernetesObject[];
     outputs: Record<string, unknown>;
 }
 
@@ -253,7 +258,13 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
     const resources = captured
         .map((r) => ({ ...r, inputs: maskSecrets(r.inputs) as Record<string, unknown> }))
         .sort((a, b) => a.urn.localeCompare(b.urn));
-    return { stack, resources, manifests: toManifests(resources), outputs: maskSecrets(await unwrapOutputs(rawOutputs)) as Record<string, unknown> };
+    return {
+        stack,
+        resources,
+        manifests: toManifests(resources.filter((r) => !isPatch(r.type))),
+        patches: toManifests(resources.filter((r) => isPatch(r.type))),
+        outputs: maskSecrets(await unwrapOutputs(rawOutputs)) as Record<string, unknown>,
+    };
 }
 
 interface RegisterRequest {
@@ -283,6 +294,11 @@ async function unwrapOutputs(value: unknown): Promise<unknown> {
         return Object.fromEntries(entries);
     }
     return value;
+}
+
+/** Kubernetes `...Patch` resources (ConfigMapPatch, DeploymentPatch, ...) apply part of an object. */
+export function isPatch(type: string): boolean {
+    return type.startsWith("kubernetes:") && type.endsWith("Patch");
 }
 
 /** The Kubernetes objects among the resources, in the order and shape the provider would apply them. */

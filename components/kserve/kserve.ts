@@ -12,7 +12,7 @@ export interface KServeArgs {
     domain: string;
     /** Default target of the request/response logger: the Broker's ingress URL. */
     loggerUrl: pulumi.Input<string>;
-    /** Controller replicas. */
+    /** Controller replicas (leader-elected; more than one for HA). */
     replicas: number;
     /** Resources KServe's chart needs first: cert-manager (webhook certificates) and Knative Serving (CRDs). */
     dependsOn: pulumi.Input<pulumi.Resource>[];
@@ -76,7 +76,6 @@ export class KServe extends pulumi.ComponentResource {
                     kserve: {
                         controller: {
                             deploymentMode: "Knative",
-                            replicas: args.replicas,
                             gateway: {
                                 domain: args.domain,
                                 disableIstioVirtualHost: true,
@@ -111,6 +110,17 @@ export class KServe extends pulumi.ComponentResource {
             },
             { ...child, dependsOn: [this.chart] },
         );
+        // The v0.20 chart has no replicas value for the controller; HA replicas (leader-elected) come by patch.
+        if (args.replicas > 1) {
+            new k8s.apps.v1.DeploymentPatch(
+                `${name}-controller-replicas`,
+                {
+                    metadata: { name: "kserve-controller-manager", namespace: this.namespace, annotations: { "pulumi.com/patchForce": "true" } },
+                    spec: { replicas: args.replicas },
+                },
+                { ...child, dependsOn: [this.chart] },
+            );
+        }
         this.loggerDefaultUrl = pulumi.output(args.loggerUrl);
         this.registerOutputs({ namespace: this.namespace, loggerDefaultUrl: this.loggerDefaultUrl, loggerPatch: logger.metadata.name });
     }
