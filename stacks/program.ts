@@ -17,6 +17,7 @@ export async function main() {
     return {
         environment: config.environment,
         clusterName: cluster.clusterName,
+        nodePools: cluster.nodePools,
         kubeconfig: pulumi.secret(cluster.kubeconfig),
         modelNamespace: platform.modelNamespace,
         brokerUrl: platform.brokerUrl,

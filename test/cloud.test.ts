@@ -98,6 +98,11 @@ describe("prod: EKS, S3 through IRSA, durable eventing, HA", () => {
         assert.equal(c.deletionProtection, true);
     });
 
+    it("reports its node pools as a stack output", () => {
+        const pools = prod.outputs["nodePools"] as { name: string; gpus: number; taints: unknown[] }[];
+        assert.deepEqual(pools.map((p) => [p.name, p.gpus, p.taints.length]), [["cpu", 0, 0], ["gpu", 1, 1]]);
+    });
+
     it("adds a tainted GPU node group on the NVIDIA AMI", () => {
         const gpu = byType(prod, "eks:index:ManagedNodeGroup").find((g) => g.name.endsWith("-gpu"))!;
         assert.deepEqual(inputs(gpu).taints, [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }]);
