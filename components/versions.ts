@@ -14,13 +14,13 @@ export const versions = {
     },
     /**
      * Knative Operator Helm chart (knative/operator), release knative-v1.23.0, which bundles Serving and
-     * Eventing 1.23.0.
+     * Eventing 1.23.0. The packaged chart's version has no leading "v" (the release script strips it).
      * The operator then installs Knative Serving and Eventing at `knative.serving` / `knative.eventing`.
      */
     knativeOperator: {
         chart: "knative-operator",
         repo: "https://knative.github.io/operator",
-        version: "v1.23.0",
+        version: "1.23.0",
     },
     /**
      * Knative Serving as installed by the operator (knative/serving release knative-v1.23.0). KServe 0.20's docs
