@@ -5,6 +5,24 @@ import * as pulumi from "@pulumi/pulumi";
 /** Label on everything inferstack creates, so `kubectl get -l app.kubernetes.io/part-of=inferstack` finds it all. */
 export const partOfLabel = { "app.kubernetes.io/part-of": "inferstack" } as const;
 
+/**
+ * Readiness gate for a custom resource: the provider otherwise treats a custom resource as ready as soon as the
+ * API server has stored it, so whatever depends on it would race its controller. With this annotation the
+ * provider waits until the object's `Ready` condition is True (or the create times out, see `readyTimeouts`).
+ */
+export const awaitReadyAnnotation = { "pulumi.com/waitFor": "condition=Ready" } as const;
+
+/**
+ * How long a readiness-gated resource may take to become ready: a control plane's first rollout pulls images
+ * and rolls out many Deployments; a model pulls its runtime image and downloads its artifact.
+ */
+export const readyTimeouts = {
+    /** Knative Serving / Eventing installs, Brokers and platform Knative Services. */
+    controlPlane: { create: "15m", update: "15m" },
+    /** InferenceServices: runtime image pull, storage initializer download, first scale-up (GPU nodes: node scale-up too). */
+    model: { create: "20m", update: "20m" },
+} as const;
+
 /** A namespace owned by a component, labelled as part of inferstack. */
 export function platformNamespace(
     name: string,

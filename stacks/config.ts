@@ -281,7 +281,11 @@ export const modelSchema = z
         protocolVersion: z.enum(["v1", "v2"]).optional(),
         /** The version receiving all traffic, or the previous one while a canary runs. */
         stable: modelVersion,
-        /** A new version receiving `trafficPercent` of traffic; 100 promotes it, 0 rolls back. */
+        /**
+         * A new version receiving `trafficPercent` of traffic; 100 promotes it, 0 rolls back. Add it only once
+         * `stable` has rolled out: KServe splits traffic between the latest and the previously rolled-out revision,
+         * so on a brand-new model there is no stable revision and the canary serves everything.
+         */
         canary: modelVersion.extend({ trafficPercent: z.number().int("must be a whole number").min(0, "must be from 0 to 100").max(100, "must be from 0 to 100") }).strict().optional(),
         resources: resources.default({ cpu: "100m", memory: "256Mi", cpuLimit: "1", memoryLimit: "1Gi", gpu: 0 }),
         scaling: scaling.default({ maxReplicas: 3, scaleMetric: "concurrency" }),

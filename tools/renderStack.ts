@@ -33,6 +33,10 @@ export interface RenderedResource {
     remote: boolean;
     protect: boolean;
     retainOnDelete: boolean;
+    /** The create timeout the resource declares (e.g. "15m"), if any: how long a readiness gate may wait. */
+    createTimeout?: string;
+    /** How many `transforms` the resource declares (for a Helm chart, they rewrite its objects at deploy time). */
+    transforms: number;
     inputs: Record<string, unknown>;
 }
 
@@ -53,6 +57,8 @@ export interface Render {
      */
     patches: KubernetesObject[];
     outputs: Record<string, unknown>;
+    /** The `transforms` each resource declares, by URN, so tests can apply them to the objects a chart renders. */
+    transforms: Map<string, pulumi.ResourceTransform[]>;
 }
 
 /** An error from a failed render, with the URNs of the resources registered before it. */
@@ -180,9 +186,11 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
     const config = stackConfig(project, (stackFile["config"] ?? {}) as Record<string, unknown>);
 
     let secretCounter = 0;
+    const transformsByName = new Map<string, pulumi.ResourceTransform[]>();
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
+                if (args.transforms?.length) transformsByName.set(`${args.type}::${args.name}`, args.transforms);
                 const state: Record<string, unknown> = { ...args.inputs, ...cloudOutputs(args.type, args.name, args.inputs) };
                 // Generated secrets get a recognisable fake value (tests grep every render for it).
                 if (args.type.startsWith("random:index/random")) {
@@ -226,6 +234,8 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
                     remote: req.getRemote(),
                     protect: req.getProtect() === true,
                     retainOnDelete: req.getRetainondelete() === true,
+                    transforms: req.getTransformsList().length,
+                    createTimeout: req.getCustomtimeouts()?.getCreate() || undefined,
                     inputs: pulumi.runtime.deserializeProperties(req.getObject() as never) as Record<string, unknown>,
                 });
             }
@@ -264,6 +274,7 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
         manifests: toManifests(resources.filter((r) => !isPatch(r.type))),
         patches: toManifests(resources.filter((r) => isPatch(r.type))),
         outputs: maskSecrets(await unwrapOutputs(rawOutputs)) as Record<string, unknown>,
+        transforms: new Map(resources.filter((r) => r.transforms > 0).map((r) => [r.urn, transformsByName.get(`${r.type}::${r.name}`) ?? []])),
     };
 }
 
@@ -278,6 +289,8 @@ interface RegisterRequest {
     getRemote(): boolean;
     getProtect(): boolean | undefined;
     getRetainondelete(): boolean | undefined;
+    getTransformsList(): unknown[];
+    getCustomtimeouts(): { getCreate(): string } | undefined;
     getObject(): unknown;
 }
 

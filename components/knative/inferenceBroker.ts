@@ -1,14 +1,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { versions } from "../versions";
-import { KnativeEventing } from "./knativeEventing";
+import { awaitReadyAnnotation, readyTimeouts } from "../kubernetes";
 import { restrictedSecurityContext } from "../podSecurity";
+import { KnativeEventing } from "./knativeEventing";
+import { KnativeServing } from "./knativeServing";
 
 export interface InferenceBrokerArgs {
     /** Provider of the target cluster. */
     provider: k8s.Provider;
-    /** The Eventing install (broker class, its config and ingress host). */
+    /** The Eventing install (broker class, its config and ingress host); the Broker waits for it to be Ready. */
     eventing: KnativeEventing;
+    /** The Serving install; the dead-letter sink is a Knative Service and waits for it to be Ready. */
+    serving: KnativeServing;
     /** Namespace of the Broker: the one the InferenceServices log from. */
     namespace: pulumi.Input<string>;
     /** Broker name. Default: default. */
@@ -38,23 +42,30 @@ export class InferenceBroker extends pulumi.ComponentResource {
     public readonly ingressUrl: pulumi.Output<string>;
     /** The dead-letter sink, for Triggers' delivery specs. */
     public readonly deadLetterSink: ServiceRef;
-    /** The Broker resource; Triggers wait on it. */
+    /** The Broker resource (readiness-gated); Triggers wait on it. */
     public readonly broker: k8s.apiextensions.CustomResource;
+    /** The dead-letter sink's Knative Service (readiness-gated). */
+    public readonly deadLetterService: k8s.apiextensions.CustomResource;
 
     constructor(name: string, args: InferenceBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:knative:InferenceBroker", name, {}, opts);
         this.brokerName = args.brokerName ?? "default";
         this.namespace = pulumi.output(args.namespace);
-        const child = { parent: this, provider: args.provider, dependsOn: [args.eventing.eventing] };
+        const child = { parent: this, provider: args.provider, customTimeouts: readyTimeouts.controlPlane };
 
         // Dead letters are logged by event_display (one replica kept warm so none are lost to a cold start).
         const sinkName = `${this.brokerName}-dead-letter`;
-        new k8s.apiextensions.CustomResource(
+        this.deadLetterService = new k8s.apiextensions.CustomResource(
             `${name}-dead-letter`,
             {
                 apiVersion: "serving.knative.dev/v1",
                 kind: "Service",
-                metadata: { name: sinkName, namespace: args.namespace, labels: { "app.kubernetes.io/part-of": "inferstack", "app.kubernetes.io/component": "dead-letter-sink" } },
+                metadata: {
+                    name: sinkName,
+                    namespace: args.namespace,
+                    labels: { "app.kubernetes.io/part-of": "inferstack", "app.kubernetes.io/component": "dead-letter-sink" },
+                    annotations: awaitReadyAnnotation,
+                },
                 spec: {
                     template: {
                         metadata: { annotations: { "autoscaling.knative.dev/min-scale": "1" } },
@@ -72,7 +83,7 @@ export class InferenceBroker extends pulumi.ComponentResource {
                     },
                 },
             },
-            child,
+            { ...child, dependsOn: [args.serving.serving] },
         );
         this.deadLetterSink = { apiVersion: "serving.knative.dev/v1", kind: "Service", name: sinkName };
 
@@ -84,7 +95,7 @@ export class InferenceBroker extends pulumi.ComponentResource {
                 metadata: {
                     name: this.brokerName,
                     namespace: args.namespace,
-                    annotations: { "eventing.knative.dev/broker.class": args.eventing.brokerClass },
+                    annotations: { "eventing.knative.dev/broker.class": args.eventing.brokerClass, ...awaitReadyAnnotation },
                 },
                 spec: {
                     config: args.eventing.brokerConfig,
@@ -96,7 +107,8 @@ export class InferenceBroker extends pulumi.ComponentResource {
                     },
                 },
             },
-            child,
+            // Ready needs Eventing's controllers and a resolvable dead-letter sink.
+            { ...child, dependsOn: [args.eventing.eventing, this.deadLetterService] },
         );
         this.ingressUrl = pulumi.interpolate`http://${args.eventing.brokerIngressHost}/${this.namespace}/${this.brokerName}`;
         this.registerOutputs({ ingressUrl: this.ingressUrl, namespace: this.namespace });

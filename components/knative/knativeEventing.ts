@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { platformNamespace } from "../kubernetes";
+import { awaitReadyAnnotation, platformNamespace, readyTimeouts } from "../kubernetes";
 import { versions } from "../versions";
 import { KnativeOperator } from "./knativeOperator";
 
@@ -22,9 +22,21 @@ export interface KnativeEventingArgs {
     kafkaReplicationFactor?: number;
 }
 
+/** The Kafka broker's default config ConfigMap (shipped by eventing-kafka-broker's broker manifest). */
+export const kafkaBrokerConfigName = "kafka-broker-config";
+
+/** The data of `kafka-broker-config`: where the Kafka cluster is and how new broker topics are created. */
+export function kafkaBrokerConfigData(bootstrapServers: string, replicationFactor: number): Record<string, string> {
+    return {
+        "bootstrap.servers": bootstrapServers,
+        "default.topic.partitions": "10",
+        "default.topic.replication.factor": String(replicationFactor),
+    };
+}
+
 /**
  * Knative Eventing through the operator. With the Kafka class it also installs the Kafka broker's control and
- * data plane (as operator-managed additional manifests) and the broker config that points them at Kafka.
+ * data plane (as operator-managed additional manifests), pointed at Kafka through the operator's config overrides.
  */
 export class KnativeEventing extends pulumi.ComponentResource {
     /** Namespace of Knative Eventing (where the broker ingress runs). */
@@ -53,36 +65,29 @@ export class KnativeEventing extends pulumi.ComponentResource {
             {
                 apiVersion: "operator.knative.dev/v1beta1",
                 kind: "KnativeEventing",
-                metadata: { name: "knative-eventing", namespace: this.namespace },
+                // Ready once the operator has rolled out Eventing (and the Kafka broker planes): Brokers wait on it.
+                metadata: { name: "knative-eventing", namespace: this.namespace, annotations: awaitReadyAnnotation },
                 spec: {
                     version: versions.knativeEventing,
                     defaultBrokerClass: args.brokerClass,
                     "high-availability": { replicas: args.replicas },
                     config: {
                         observability: { "metrics-protocol": "prometheus" },
+                        // The Kafka broker manifests ship `kafka-broker-config` with a placeholder bootstrap server;
+                        // the operator overrides the data of any ConfigMap it installs that is named here, so the
+                        // install has one owner (a Pulumi-owned ConfigMap of that name would fight the operator).
+                        ...(kafka ? { [kafkaBrokerConfigName]: kafkaBrokerConfigData(args.kafkaBootstrapServers!, args.kafkaReplicationFactor ?? 3) } : {}),
                     },
                     ...(kafka
                         ? { additionalManifests: [{ URL: versions.kafkaBroker.controller }, { URL: versions.kafkaBroker.broker }] }
                         : {}),
                 },
             },
-            { parent: this, provider: args.provider, dependsOn: [args.operator.chart] },
+            { parent: this, provider: args.provider, dependsOn: [args.operator.chart], customTimeouts: readyTimeouts.controlPlane },
         );
 
         if (kafka) {
-            new k8s.core.v1.ConfigMap(
-                `${name}-kafka-broker-config`,
-                {
-                    metadata: { name: "kafka-broker-config", namespace: this.namespace },
-                    data: {
-                        "bootstrap.servers": args.kafkaBootstrapServers!,
-                        "default.topic.partitions": "10",
-                        "default.topic.replication.factor": String(args.kafkaReplicationFactor ?? 3),
-                    },
-                },
-                { parent: this, provider: args.provider },
-            );
-            this.brokerConfig = { apiVersion: "v1", kind: "ConfigMap", name: "kafka-broker-config", namespace: nsName };
+            this.brokerConfig = { apiVersion: "v1", kind: "ConfigMap", name: kafkaBrokerConfigName, namespace: nsName };
             this.brokerIngressHost = `kafka-broker-ingress.${nsName}.svc.cluster.local`;
         } else {
             // The MT channel broker's default config (installed by Eventing): in-memory channels.

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { platformNamespace } from "../kubernetes";
+import { awaitReadyAnnotation, platformNamespace, readyTimeouts } from "../kubernetes";
 import { versions } from "../versions";
 import { KnativeOperator } from "./knativeOperator";
 
@@ -61,7 +61,9 @@ export class KnativeServing extends pulumi.ComponentResource {
             {
                 apiVersion: "operator.knative.dev/v1beta1",
                 kind: "KnativeServing",
-                metadata: { name: "knative-serving", namespace: this.namespace },
+                // Ready once the operator has rolled out every Serving Deployment: KServe's controller checks for the
+                // Knative Service CRD only at start-up, and Knative Services need the webhook, so both wait on it.
+                metadata: { name: "knative-serving", namespace: this.namespace, annotations: awaitReadyAnnotation },
                 spec: {
                     version: versions.knativeServing,
                     "high-availability": { replicas: args.replicas },
@@ -92,7 +94,7 @@ export class KnativeServing extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, provider: args.provider, dependsOn: [args.operator.chart] },
+            { parent: this, provider: args.provider, dependsOn: [args.operator.chart], customTimeouts: readyTimeouts.controlPlane },
         );
         this.domain = pulumi.output(args.domain);
         this.registerOutputs({ namespace: this.namespace, domain: this.domain });

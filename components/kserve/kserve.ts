@@ -10,43 +10,41 @@ export interface KServeArgs {
     namespace?: string;
     /** Domain of model URLs (the same as Knative's). */
     domain: string;
-    /** Default target of the request/response logger: the Broker's ingress URL. */
-    loggerUrl: pulumi.Input<string>;
     /** Controller replicas (leader-elected; more than one for HA). */
     replicas: number;
-    /** Resources KServe's chart needs first: cert-manager (webhook certificates) and Knative Serving (CRDs). */
+    /**
+     * Readiness gates KServe's controller chart waits for: cert-manager's API (its Issuer and Certificate go
+     * through cert-manager's webhook) and a Ready Knative Serving (the controller watches Knative Services only
+     * if their CRD exists when it starts).
+     */
     dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
 /** Port on which KServe exposes a model server's aggregated metrics (queue-proxy + server). */
 export const kserveModelMetricsPort = 9088;
 
-/** Name of the ConfigMap the KServe controller reads its defaults from (created by `kserve-resources`). */
-export const inferenceServiceConfigName = "inferenceservice-config";
+/** Name and type token of the controller Deployment the `kserve-resources` chart creates. */
+const controllerDeployment = { type: "kubernetes:apps/v1:Deployment", name: "kserve-controller-manager" } as const;
 
 /**
- * The `logger` entry of `inferenceservice-config`. The v0.20 chart hard-codes its default URL to
- * `http://default-broker`, which resolves nowhere; every other field keeps the chart's own defaults.
+ * A transform for the `kserve-resources` chart that sets the controller Deployment's replicas (the v0.20 chart
+ * has no value for it). The chart's own object carries the count, so it has one owner: a separate patch would
+ * conflict with the chart's next apply.
  */
-export function loggerConfig(defaultUrl: string): string {
-    return JSON.stringify(
-        {
-            image: versions.kserve.agentImage,
-            memoryRequest: "100Mi",
-            memoryLimit: "1Gi",
-            cpuRequest: "100m",
-            cpuLimit: "1",
-            defaultUrl,
-        },
-        null,
-        4,
-    );
+export function controllerReplicasTransform(replicas: number): pulumi.ResourceTransform {
+    return ({ type, props, opts }) => {
+        const metadata = props["metadata"] as { name?: string } | undefined;
+        if (type !== controllerDeployment.type || metadata?.name !== controllerDeployment.name) return undefined;
+        return { props: { ...props, spec: { ...(props["spec"] as object), replicas } }, opts };
+    };
 }
 
 /**
  * KServe in Knative mode behind Kourier: its CRDs chart, the controller chart (`kserve-resources`) with the
- * deployment mode and the Istio virtual host switched off (there is no Istio), the ClusterServingRuntimes chart,
- * and a server-side patch of `inferenceservice-config` that points the logger's default URL at the real Broker.
+ * deployment mode and the Istio virtual host switched off (there is no Istio), and the ClusterServingRuntimes chart.
+ *
+ * The logger's default URL in the chart's `inferenceservice-config` stays as shipped: every InferenceService
+ * inferstack renders sets its own `logger.url` (the Broker), which KServe uses instead of the default.
  */
 export class KServe extends pulumi.ComponentResource {
     /** Namespace of the KServe controller. */
@@ -55,10 +53,11 @@ export class KServe extends pulumi.ComponentResource {
     public readonly crds: k8s.helm.v4.Chart;
     /** The controller chart (`kserve-resources`). */
     public readonly chart: k8s.helm.v4.Chart;
-    /** The ClusterServingRuntimes chart (sklearn, xgboost, triton, mlserver, huggingface, ...). */
+    /**
+     * The ClusterServingRuntimes chart (sklearn, xgboost, triton, mlserver, huggingface, ...). It waits for the
+     * controller chart (its webhook validates runtimes), so InferenceServices wait on this one alone.
+     */
     public readonly runtimes: k8s.helm.v4.Chart;
-    /** The logger's default URL as the controller sees it. */
-    public readonly loggerDefaultUrl: pulumi.Output<string>;
 
     constructor(name: string, args: KServeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:kserve:KServe", name, {}, opts);
@@ -88,7 +87,11 @@ export class KServe extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...child, dependsOn: [this.crds, ...args.dependsOn] },
+            {
+                ...child,
+                dependsOn: [this.crds, ...args.dependsOn],
+                transforms: args.replicas > 1 ? [controllerReplicasTransform(args.replicas)] : undefined,
+            },
         );
         // The runtimes are validated by the controller's webhook, so they wait for the controller chart.
         this.runtimes = pinnedChart(
@@ -97,31 +100,6 @@ export class KServe extends pulumi.ComponentResource {
             { namespace: this.namespace, skipCrds: true, values: { kserve: { servingruntime: { enabled: true } } } },
             { ...child, dependsOn: [this.chart] },
         );
-        const logger = new k8s.core.v1.ConfigMapPatch(
-            `${name}-logger-default-url`,
-            {
-                metadata: {
-                    name: inferenceServiceConfigName,
-                    namespace: this.namespace,
-                    // The chart's field manager owns `data.logger`; this patch takes that one key over.
-                    annotations: { "pulumi.com/patchForce": "true" },
-                },
-                data: { logger: pulumi.output(args.loggerUrl).apply(loggerConfig) },
-            },
-            { ...child, dependsOn: [this.chart] },
-        );
-        // The v0.20 chart has no replicas value for the controller; HA replicas (leader-elected) come by patch.
-        if (args.replicas > 1) {
-            new k8s.apps.v1.DeploymentPatch(
-                `${name}-controller-replicas`,
-                {
-                    metadata: { name: "kserve-controller-manager", namespace: this.namespace, annotations: { "pulumi.com/patchForce": "true" } },
-                    spec: { replicas: args.replicas },
-                },
-                { ...child, dependsOn: [this.chart] },
-            );
-        }
-        this.loggerDefaultUrl = pulumi.output(args.loggerUrl);
-        this.registerOutputs({ namespace: this.namespace, loggerDefaultUrl: this.loggerDefaultUrl, loggerPatch: logger.metadata.name });
+        this.registerOutputs({ namespace: this.namespace });
     }
 }

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Framework, ModelConfig } from "../../stacks/config";
 import { gpuTaint } from "../cluster/kubernetesCluster";
+import { awaitReadyAnnotation, readyTimeouts } from "../kubernetes";
 import { restrictedSecurityContext } from "../podSecurity";
 
 export interface ModelServiceArgs {
@@ -185,6 +186,8 @@ export class ModelService extends pulumi.ComponentResource {
             // Knative tags `latest-` and `prev-` routes, so the canary and the stable revision can be called alone.
             "serving.kserve.io/enable-tag-routing": "true",
             "serving.kserve.io/enable-prometheus-scraping": "true",
+            // `pulumi up` ends when the model serves (or fails with KServe's reason), not when the object is stored.
+            ...awaitReadyAnnotation,
         };
         if (m.canary && m.stable.storageUri) annotations["inferstack.io/stable-storage-uri"] = m.stable.storageUri;
         this.inferenceService = new k8s.apiextensions.CustomResource(
@@ -206,14 +209,16 @@ export class ModelService extends pulumi.ComponentResource {
                 },
                 spec: inferenceServiceSpec(m, args.serviceAccountName, args.loggerUrl, args.podLabels),
             },
-            { parent: this, provider: args.provider, dependsOn: args.dependsOn },
+            { parent: this, provider: args.provider, dependsOn: args.dependsOn, customTimeouts: readyTimeouts.model },
         );
-        const host = (prefix: string) => pulumi.interpolate`${prefix}${m.name}.${args.namespace}.${args.domain}`;
-        const predictorHost = (tag: string) => pulumi.interpolate`${tag}-${m.name}-predictor.${args.namespace}.${args.domain}`;
-        this.url = pulumi.interpolate`http://${host("")}`;
-        this.latestUrl = pulumi.interpolate`http://${predictorHost("latest")}`;
-        this.previousUrl = pulumi.interpolate`http://${predictorHost("prev")}`;
-        this.curl = pulumi.interpolate`curl -s -H 'Host: ${host("")}' -H 'Content-Type: application/json' http://$INGRESS${predictPath(m)} -d @input.json`;
+        // Without Istio (KServe's `disableIstioVirtualHost`), only the predictor's Knative route exists: the
+        // `<model>.<ns>.<domain>` host is not routed. With a transformer, the entry point is the transformer.
+        const entry = m.transformer ? "transformer" : "predictor";
+        const host = (tag?: string) => pulumi.interpolate`${tag ? `${tag}-` : ""}${m.name}-${entry}.${args.namespace}.${args.domain}`;
+        this.url = pulumi.interpolate`http://${host()}`;
+        this.latestUrl = pulumi.interpolate`http://${host("latest")}`;
+        this.previousUrl = pulumi.interpolate`http://${host("prev")}`;
+        this.curl = pulumi.interpolate`curl -s -H 'Host: ${host()}' -H 'Content-Type: application/json' http://$INGRESS${predictPath(m)} -d @input.json`;
         this.registerOutputs({ url: this.url, latestUrl: this.latestUrl, previousUrl: this.previousUrl, curl: this.curl });
     }
 }

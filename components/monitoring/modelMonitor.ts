@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ModelConfig } from "../../stacks/config";
 import { InferenceBroker } from "../knative/inferenceBroker";
+import { awaitReadyAnnotation, readyTimeouts } from "../kubernetes";
 import { restrictedSecurityContext } from "../podSecurity";
 import { versions } from "../versions";
 import { modelDashboard } from "./modelDashboard";
@@ -33,7 +34,10 @@ export interface ModelMonitorArgs {
     s3?: { endpoint: pulumi.Input<string>; credentialsSecretName: pulumi.Input<string> };
     /** Label a ConfigMap needs for Grafana's sidecar to load it as a dashboard. */
     dashboardLabel: Record<string, string>;
-    /** Resources the monitors' CRDs come from (the Prometheus install, Knative Eventing). */
+    /**
+     * Readiness gates of the controllers serving the monitor's objects: the Prometheus install (PodMonitor) and
+     * the Broker (Triggers; it waits for Eventing, and its dead-letter sink for Serving).
+     */
     dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -81,6 +85,8 @@ export class ModelMonitor extends pulumi.ComponentResource {
         super("inferstack:monitoring:ModelMonitor", name, {}, opts);
         if (args.models.length === 0) throw new Error("ModelMonitor: models must list at least one model");
         const child = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
+        // The Knative Service and the Triggers are readiness-gated: `up` ends with the monitor subscribed.
+        const gated = { ...child, customTimeouts: readyTimeouts.controlPlane };
         const serviceName = "model-monitor";
         const labels = { "app.kubernetes.io/name": serviceName, "app.kubernetes.io/part-of": "inferstack" };
         const configJson = JSON.stringify(monitorConfig(args.models), null, 2);
@@ -90,12 +96,12 @@ export class ModelMonitor extends pulumi.ComponentResource {
             { metadata: { name: `${serviceName}-config`, namespace: args.namespace, labels }, data: { "config.json": configJson } },
             child,
         );
-        new k8s.apiextensions.CustomResource(
+        const service = new k8s.apiextensions.CustomResource(
             name,
             {
                 apiVersion: "serving.knative.dev/v1",
                 kind: "Service",
-                metadata: { name: serviceName, namespace: args.namespace, labels },
+                metadata: { name: serviceName, namespace: args.namespace, labels, annotations: awaitReadyAnnotation },
                 spec: {
                     template: {
                         metadata: {
@@ -130,7 +136,7 @@ export class ModelMonitor extends pulumi.ComponentResource {
                     },
                 },
             },
-            child,
+            gated,
         );
         const subscriber = { ref: { apiVersion: "serving.knative.dev/v1", kind: "Service", name: serviceName } };
         const delivery = { deadLetterSink: { ref: args.broker.deadLetterSink }, retry: 3, backoffPolicy: "exponential", backoffDelay: "PT0.5S" };
@@ -140,10 +146,11 @@ export class ModelMonitor extends pulumi.ComponentResource {
                 {
                     apiVersion: "eventing.knative.dev/v1",
                     kind: "Trigger",
-                    metadata: { name: id, namespace: args.namespace, labels },
+                    metadata: { name: id, namespace: args.namespace, labels, annotations: awaitReadyAnnotation },
                     spec: { broker: args.broker.brokerName, filter: { attributes: filter }, subscriber, delivery },
                 },
-                child,
+                // Ready needs the Broker and a resolvable subscriber.
+                { ...gated, dependsOn: [...args.dependsOn, service] },
             );
         trigger("monitor-feedback", { type: feedbackEventType });
 

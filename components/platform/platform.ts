@@ -119,7 +119,7 @@ export class Platform extends pulumi.ComponentResource {
         );
         this.broker = new InferenceBroker(
             `${name}-broker`,
-            { provider, eventing, namespace: this.modelNamespace, brokerName: config.eventing.brokerName, retry: config.eventing.retry },
+            { provider, eventing, serving, namespace: this.modelNamespace, brokerName: config.eventing.brokerName, retry: config.eventing.retry },
             child,
         );
         this.brokerUrl = this.broker.ingressUrl;
@@ -129,7 +129,6 @@ export class Platform extends pulumi.ComponentResource {
             {
                 provider,
                 domain: config.domain,
-                loggerUrl: this.brokerUrl,
                 replicas: controlPlaneReplicas,
                 dependsOn: [certManager.chart, serving.serving],
             },
@@ -181,7 +180,9 @@ export class Platform extends pulumi.ComponentResource {
                     podLabels: this.objectStore.podLabels,
                     loggerUrl: this.brokerUrl,
                     domain: config.domain,
-                    dependsOn: [kserve.chart],
+                    // The runtimes chart waits for the controller chart; the store's gate (Minio: the setup Job that
+                    // creates the bucket and seeds the samples) must finish before the storage initializer reads it.
+                    dependsOn: [kserve.runtimes, ...(this.objectStore.ready ?? [])],
                 },
                 child,
             );

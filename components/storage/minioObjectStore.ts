@@ -35,6 +35,17 @@ export interface MinioObjectStoreArgs {
 }
 
 const apiPort = 9000;
+
+/**
+ * Shell that downloads each seed object to /seed/<i>. A URL that fails (moved sample, no egress) is reported and
+ * skipped, never fatal: the platform must deploy without its samples, and the model that needs the object then
+ * reports the missing artifact in its own status.
+ */
+export function seedDownloadScript(seed: SeedObject[]): string {
+    return seed
+        .map((s, i) => `curl -fsSL --retry 3 --max-time 300 -o /seed/${i} '${s.url}' || { rm -f /seed/${i}; echo "seed ${i} not downloaded: ${s.url} (${s.target} stays empty)"; }`)
+        .join("\n");
+}
 const consolePort = 9001;
 
 /**
@@ -51,6 +62,8 @@ export class MinioObjectStore extends pulumi.ComponentResource implements Object
     public readonly s3CredentialsSecretName: pulumi.Output<string>;
     /** Minio namespace. */
     public readonly namespace: pulumi.Output<string>;
+    /** The setup Job (buckets, read-only user, seeded samples): InferenceServices wait for it to complete. */
+    public readonly ready: pulumi.Resource[];
     /** Root user's password (a Pulumi secret), for `mc alias set` by operators. */
     public readonly rootPassword: pulumi.Output<string>;
 
@@ -163,11 +176,12 @@ export class MinioObjectStore extends pulumi.ComponentResource implements Object
             ...buckets.flatMap((b) => [`mc mb --ignore-existing local/${b}`, `mc version enable local/${b}`]),
             'mc admin user add local "$READER_USER" "$READER_PASSWORD"',
             'mc admin policy attach local readonly --user "$READER_USER" || true',
-            ...(args.seed ?? []).map((s, i) => `[ -s /seed/${i} ] && mc cp /seed/${i} local/${s.target}`),
+            ...(args.seed ?? []).map((s, i) => `if [ -s /seed/${i} ]; then mc cp /seed/${i} local/${s.target}; fi`),
         ].join("\n");
-        const seedDownloads = (args.seed ?? []).map((s, i) => `curl -fsSL --retry 5 -o /seed/${i} '${s.url}'`).join(" && ");
+        const seedDownloads = seedDownloadScript(args.seed ?? []);
         const jobPodSecurity = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 };
-        new k8s.batch.v1.Job(
+        // The provider waits for the Job to complete; InferenceServices wait on it (see `ready`).
+        const setup = new k8s.batch.v1.Job(
             `${name}-setup`,
             {
                 metadata: { namespace: this.namespace, labels: { ...labels, "app.kubernetes.io/component": "setup" } },
@@ -237,6 +251,7 @@ export class MinioObjectStore extends pulumi.ComponentResource implements Object
             child,
         );
         this.serviceAccountName = sa.metadata.name;
+        this.ready = [setup];
         this.s3CredentialsSecretName = kserveSecret.metadata.name;
         this.modelBucket = pulumi.output(args.modelBucket);
         this.modelUriPrefix = pulumi.output(`s3://${args.modelBucket}`);

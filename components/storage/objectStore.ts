@@ -20,6 +20,12 @@ export interface ObjectStore {
     readonly s3Endpoint?: pulumi.Output<string>;
     /** Secret in the model namespace with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (Minio only: clouds use identity). */
     readonly s3CredentialsSecretName?: pulumi.Output<string>;
+    /**
+     * Resources InferenceServices must wait for before their storage initializer reads the bucket (Minio: the
+     * setup Job that creates the buckets, the read-only user and the seeded samples). Cloud stores need none:
+     * their buckets and identities exist when created.
+     */
+    readonly ready?: pulumi.Resource[];
     /** Labels model pods need to use the store's identity (AKS workload identity's webhook selects on one). */
     readonly podLabels?: Record<string, string>;
 }
