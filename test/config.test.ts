@@ -6,9 +6,10 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, parsePlatformConfig } from "../stacks/config";
 import { RenderFailure, renderStack, repoRoot } from "../tools/renderStack";
-import { configErrorOf as errorOf, stackFileConfig, stackRaw } from "./helpers";
+import { configErrorOf as errorOf, devModelsWithCanary, stackFileConfig, stackRaw } from "./helpers";
 
-const devRaw = () => stackRaw("dev");
+/** The dev config with the README's canary step taken, so canary mistakes can be made on it. */
+const devRaw = (): Record<string, any> => ({ ...stackRaw("dev"), models: devModelsWithCanary() });
 
 describe("stack configuration", () => {
     it("accepts the dev stack and fills defaults", () => {
@@ -187,7 +188,7 @@ describe("stack configuration", () => {
     });
 
     it("registers no resource when the config is bad", async () => {
-        const config = stackFileConfig("dev");
+        const config = { ...stackFileConfig("dev"), "inferstack:models": devModelsWithCanary() };
         (config["inferstack:models"] as any[])[0].canary.trafficPercent = 150;
         await assert.rejects(
             () => renderStack("dev", { config }),

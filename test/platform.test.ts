@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { versions } from "../components/versions";
 import { MOCK_SECRET_PREFIX, Render, manifestsYaml, renderStack, repoRoot } from "../tools/renderStack";
-import { byType, haveSharedValidator, imagesIn, manifest, one, runSharedValidator, validateWithModels } from "./helpers";
+import { byType, devModelsWithCanary, haveSharedValidator, renderDevWith, imagesIn, manifest, one, runSharedValidator, validateWithModels } from "./helpers";
 
 let dev: Render;
 before(async () => {
@@ -115,16 +115,10 @@ describe("dev stack render", () => {
         assert.equal(values.controller.gateway.disableIstioVirtualHost, true);
         assert.equal(values.controller.gateway.ingressGateway.className, "kourier");
         assert.equal(values.controller.gateway.domain, "127.0.0.1.sslip.io");
-        // The chart has no value for the logger's default URL: a server-side patch of its ConfigMap sets it.
-        const patch = one(dev, "kubernetes:core/v1:ConfigMapPatch") as any;
-        assert.equal(patch.inputs.metadata.name, "inferenceservice-config");
-        assert.equal(patch.inputs.metadata.namespace, "kserve");
-        assert.equal(patch.inputs.metadata.annotations["pulumi.com/patchForce"], "true");
-        const logger = JSON.parse(patch.inputs.data.logger);
-        assert.equal(logger.defaultUrl, dev.outputs["brokerUrl"]);
-        assert.notEqual(logger.defaultUrl, "http://default-broker");
-        assert.equal(logger.image, versions.kserve.agentImage);
-        assert.ok((patch.dependsOn as string[]).some((d) => d.endsWith("::inferstack-kserve")), "patches the chart's ConfigMap after it exists");
+        // The chart's logger default URL is not patched (a patch would conflict with the chart's next apply): every
+        // InferenceService names the Broker itself.
+        assert.deepEqual(dev.patches, []);
+        for (const isvc of dev.manifests.filter((m) => m.kind === "InferenceService") as any[]) assert.equal(isvc.spec.predictor.logger.url, dev.outputs["brokerUrl"]);
         const runtimes = chart("/kserve-runtime-configs") as any;
         assert.equal(runtimes.inputs.values.kserve.servingruntime.enabled, true);
         assert.ok((runtimes.dependsOn as string[]).some((d) => d.endsWith("::inferstack-kserve")), "runtimes wait for the webhook");
@@ -176,21 +170,28 @@ describe("dev stack render", () => {
         assert.deepEqual(monitors, ["knative-broker-data-plane", "knative-eventing", "knative-queue-proxy", "knative-serving-control-plane", "kserve-controller", "kserve-model-servers"]);
     });
 
-    it("serves the sample models with a canary, logging to the Broker", () => {
+    it("serves the sample models (stable only on a first deploy), logging to the Broker", async () => {
         const iris = manifest(dev, "InferenceService", "sklearn-iris") as any;
         assert.equal(iris.metadata.annotations["serving.kserve.io/deploymentMode"], "Knative");
-        assert.equal(iris.spec.predictor.canaryTrafficPercent, 10);
-        assert.equal(iris.spec.predictor.model.storageUri, "s3://models/sklearn/iris/v2");
+        assert.equal(iris.spec.predictor.canaryTrafficPercent, undefined);
+        assert.equal(iris.spec.predictor.model.storageUri, "s3://models/sklearn/iris/v1");
+        // The README's step 1 (a canary on the rolled-out model) renders the canary's spec at 10 %.
+        const withCanary = manifest(await renderDevWith({ models: devModelsWithCanary() }), "InferenceService", "sklearn-iris") as any;
+        assert.equal(withCanary.spec.predictor.canaryTrafficPercent, 10);
+        assert.equal(withCanary.spec.predictor.model.storageUri, "s3://models/sklearn/iris/v2");
         assert.equal(iris.spec.predictor.serviceAccountName, "kserve-models");
         assert.deepEqual(iris.spec.predictor.logger, { mode: "all", url: dev.outputs["brokerUrl"] });
         const models = dev.outputs["models"] as Record<string, Record<string, string>>;
-        assert.equal(models["sklearn-iris"].url, "http://sklearn-iris.inferstack-models.127.0.0.1.sslip.io");
+        // KServe without Istio routes only `<model>-predictor.<ns>.<domain>` (no top-level virtual host).
+        assert.equal(models["sklearn-iris"].url, "http://sklearn-iris-predictor.inferstack-models.127.0.0.1.sslip.io");
+        assert.match(models["sklearn-iris"].curl, /-H 'Host: sklearn-iris-predictor\.inferstack-models\.127\.0\.0\.1\.sslip\.io'/);
         assert.equal(models["sklearn-iris"].latestUrl, "http://latest-sklearn-iris-predictor.inferstack-models.127.0.0.1.sslip.io");
         assert.equal(models["sklearn-iris"].previousUrl, "http://prev-sklearn-iris-predictor.inferstack-models.127.0.0.1.sslip.io");
         assert.match(models["xgboost-iris"].curl, /\/v2\/models\/xgboost-iris\/infer/);
     });
 
-    it("keeps the dependency graph shallow (explicit dependsOn chains at most 3 deep)", () => {
+    // Readiness gates chain: operator chart -> Ready KnativeServing -> KServe chart -> runtimes chart -> models.
+    it("keeps the dependency graph shallow (explicit dependsOn chains at most 4 deep: the readiness gates)", () => {
         const deps = new Map(dev.resources.map((r) => [r.urn, r.dependsOn]));
         const depth = (urn: string, seen = new Set<string>()): number => {
             if (seen.has(urn)) throw new Error(`dependency cycle at ${urn}`);
@@ -198,7 +199,7 @@ describe("dev stack render", () => {
             return next.length === 0 ? 0 : 1 + Math.max(...next.map((d) => depth(d, new Set([...seen, urn]))));
         };
         const max = Math.max(...dev.resources.map((r) => depth(r.urn)));
-        assert.ok(max <= 3, `deepest explicit dependsOn chain is ${max}`);
+        assert.ok(max <= 4, `deepest explicit dependsOn chain is ${max}`);
     });
 
     it("validates core and Knative objects with kubernetes-models", async () => {
@@ -234,7 +235,6 @@ describe("dev stack render", () => {
         // Renders are stable: the same stack renders to the same bytes.
         assert.equal(readFileSync(path.join(out, "manifests.yaml"), "utf8"), manifestsYaml(dev.manifests));
         assert.equal(readFileSync(path.join(out, "patches.yaml"), "utf8"), manifestsYaml(dev.patches));
-        assert.deepEqual(dev.patches.map((p) => `${p.kind} ${p.metadata.namespace}/${p.metadata.name}`), ["ConfigMap kserve/inferenceservice-config"]);
-        assert.equal(dev.manifests.some((m) => m.metadata.name === "inferenceservice-config"), false, "a patch is not a whole object");
+        assert.deepEqual(dev.patches, [], "nothing a chart owns is patched");
     });
 });

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ModelConfig } from "../../stacks/config";
 import { InferenceBroker } from "../knative/inferenceBroker";
+import { KnativeServing } from "../knative/knativeServing";
 import { awaitReadyAnnotation, readyTimeouts } from "../kubernetes";
 import { restrictedSecurityContext } from "../podSecurity";
 import { versions } from "../versions";
@@ -26,18 +27,17 @@ export interface ModelMonitorArgs {
     provider: k8s.Provider;
     /** Namespace of the models and the Broker; the monitor runs there too. */
     namespace: pulumi.Input<string>;
-    /** The Broker the models log to. */
+    /** The Broker the models log to; the Triggers wait for it to be Ready. */
     broker: InferenceBroker;
+    /** The Serving install; the monitor is a Knative Service and waits for it to be Ready. */
+    serving: KnativeServing;
     /** The models to monitor (at least one). */
     models: MonitoredModel[];
     /** S3-compatible endpoint for `s3://` reference samples, and the Secret with its keys (Minio). */
     s3?: { endpoint: pulumi.Input<string>; credentialsSecretName: pulumi.Input<string> };
     /** Label a ConfigMap needs for Grafana's sidecar to load it as a dashboard. */
     dashboardLabel: Record<string, string>;
-    /**
-     * Readiness gates of the controllers serving the monitor's objects: the Prometheus install (PodMonitor) and
-     * the Broker (Triggers; it waits for Eventing, and its dead-letter sink for Serving).
-     */
+    /** The Prometheus install: the PodMonitor's CRD and operator come from it. */
     dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -85,8 +85,9 @@ export class ModelMonitor extends pulumi.ComponentResource {
         super("inferstack:monitoring:ModelMonitor", name, {}, opts);
         if (args.models.length === 0) throw new Error("ModelMonitor: models must list at least one model");
         const child = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
-        // The Knative Service and the Triggers are readiness-gated: `up` ends with the monitor subscribed.
-        const gated = { ...child, customTimeouts: readyTimeouts.controlPlane };
+        // The Knative Service and the Triggers are readiness-gated (`up` ends with the monitor subscribed), each
+        // after the controller that serves it; a Trigger turns Ready once its subscriber (the monitor) resolves.
+        const gated = { parent: this, provider: args.provider, customTimeouts: readyTimeouts.controlPlane };
         const serviceName = "model-monitor";
         const labels = { "app.kubernetes.io/name": serviceName, "app.kubernetes.io/part-of": "inferstack" };
         const configJson = JSON.stringify(monitorConfig(args.models), null, 2);
@@ -96,7 +97,7 @@ export class ModelMonitor extends pulumi.ComponentResource {
             { metadata: { name: `${serviceName}-config`, namespace: args.namespace, labels }, data: { "config.json": configJson } },
             child,
         );
-        const service = new k8s.apiextensions.CustomResource(
+        new k8s.apiextensions.CustomResource(
             name,
             {
                 apiVersion: "serving.knative.dev/v1",
@@ -136,7 +137,7 @@ export class ModelMonitor extends pulumi.ComponentResource {
                     },
                 },
             },
-            gated,
+            { ...gated, dependsOn: [args.serving.serving] },
         );
         const subscriber = { ref: { apiVersion: "serving.knative.dev/v1", kind: "Service", name: serviceName } };
         const delivery = { deadLetterSink: { ref: args.broker.deadLetterSink }, retry: 3, backoffPolicy: "exponential", backoffDelay: "PT0.5S" };
@@ -149,8 +150,7 @@ export class ModelMonitor extends pulumi.ComponentResource {
                     metadata: { name: id, namespace: args.namespace, labels, annotations: awaitReadyAnnotation },
                     spec: { broker: args.broker.brokerName, filter: { attributes: filter }, subscriber, delivery },
                 },
-                // Ready needs the Broker and a resolvable subscriber.
-                { ...gated, dependsOn: [...args.dependsOn, service] },
+                { ...gated, dependsOn: [args.broker.broker] },
             );
         trigger("monitor-feedback", { type: feedbackEventType });
 

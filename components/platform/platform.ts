@@ -212,13 +212,14 @@ export class Platform extends pulumi.ComponentResource {
                     provider,
                     namespace: this.modelNamespace,
                     broker: this.broker,
+                    serving,
                     models: monitored.map((m) => ({ name: m.name, settings: m.monitoring! })),
                     s3:
                         this.objectStore.s3Endpoint && this.objectStore.s3CredentialsSecretName
                             ? { endpoint: this.objectStore.s3Endpoint, credentialsSecretName: this.objectStore.s3CredentialsSecretName }
                             : undefined,
                     dashboardLabel: this.monitoring.dashboardLabel,
-                    dependsOn: [this.monitoring.chart, this.broker.broker],
+                    dependsOn: [this.monitoring.chart],
                 },
                 child,
             );
