@@ -22,7 +22,10 @@ export interface KnativeEventingArgs {
     kafkaReplicationFactor?: number;
 }
 
-/** The Kafka broker's default config ConfigMap (shipped by eventing-kafka-broker's broker manifest). */
+/**
+ * The Kafka broker's default config ConfigMap, shipped with a placeholder bootstrap server by eventing-kafka-broker's
+ * controller manifest (`eventing-kafka-controller.yaml`, from control-plane/config/eventing-kafka-broker/100-broker).
+ */
 export const kafkaBrokerConfigName = "kafka-broker-config";
 
 /** The data of `kafka-broker-config`: where the Kafka cluster is and how new broker topics are created. */
@@ -73,9 +76,10 @@ export class KnativeEventing extends pulumi.ComponentResource {
                     "high-availability": { replicas: args.replicas },
                     config: {
                         observability: { "metrics-protocol": "prometheus" },
-                        // The Kafka broker manifests ship `kafka-broker-config` with a placeholder bootstrap server;
-                        // the operator overrides the data of any ConfigMap it installs that is named here, so the
-                        // install has one owner (a Pulumi-owned ConfigMap of that name would fight the operator).
+                        // The Kafka controller manifest ships `kafka-broker-config` with a placeholder bootstrap server;
+                        // the operator overrides the data of any ConfigMap it installs that is named here (additional
+                        // manifests included), so the install has one owner: a Pulumi-owned ConfigMap of that name
+                        // would fail with AlreadyExists or be reverted by the operator's next reconcile.
                         ...(kafka ? { [kafkaBrokerConfigName]: kafkaBrokerConfigData(args.kafkaBootstrapServers!, args.kafkaReplicationFactor ?? 3) } : {}),
                     },
                     ...(kafka
