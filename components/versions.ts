@@ -44,8 +44,6 @@ export const versions = {
         crds: { chart: "oci://ghcr.io/kserve/charts/kserve-crd", version: "v0.20.0" },
         resources: { chart: "oci://ghcr.io/kserve/charts/kserve-resources", version: "v0.20.0" },
         runtimeConfigs: { chart: "oci://ghcr.io/kserve/charts/kserve-runtime-configs", version: "v0.20.0" },
-        /** The agent image that runs the request/response logger sidecar (kserve/kserve release v0.20.0). */
-        agentImage: "kserve/agent:v0.20.0",
     },
     /** kube-prometheus-stack Helm chart (prometheus-community/helm-charts), release kube-prometheus-stack-88.5.3. */
     kubePrometheusStack: {
@@ -65,5 +63,21 @@ export const versions = {
         eventDisplay: "gcr.io/knative-releases/knative.dev/eventing/cmd/event_display:v1.23.0",
         /** inferstack's own model monitor (services/monitor), built and pushed by the platform team. */
         monitor: "ghcr.io/inferstack/monitor:0.1.0",
+    },
+    /**
+     * What the cloud clusters add on top of what the cloud installs itself (components/cluster/*).
+     * The EKS add-on `aws-ebs-csi-driver` is not pinned here: EKS installs the add-on's default version for the
+     * cluster's Kubernetes version (list them with `aws eks describe-addon-versions --addon-name aws-ebs-csi-driver`).
+     */
+    cloudAddons: {
+        /**
+         * NVIDIA device plugin Helm chart (NVIDIA/k8s-device-plugin), release v0.20.0; the packaged chart's version
+         * has no leading "v". It advertises `nvidia.com/gpu` on the EKS and AKS GPU pools (GKE runs its own).
+         */
+        nvidiaDevicePlugin: {
+            chart: "nvidia-device-plugin",
+            repo: "https://nvidia.github.io/k8s-device-plugin",
+            version: "0.20.0",
+        },
     },
 } as const;

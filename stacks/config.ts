@@ -71,13 +71,19 @@ const gpuPool = z
     .object({
         /** Cloud machine type of the GPU nodes (e.g. g5.xlarge, g2-standard-8, Standard_NC6s_v3). */
         instanceType: z.string().min(1),
-        /** GKE only: accelerator type attached to each node (e.g. nvidia-l4). */
+        /** GKE only, and required there: accelerator type attached to each node (e.g. nvidia-l4). */
         acceleratorType: z.string().optional(),
         /** GPUs per node. */
         acceleratorCount: z.number().int().min(1, "must be at least 1").default(1),
         count: nodeCount.default({ min: 0, max: 2, desired: 0 }),
     })
     .strict();
+
+/** A GKE GPU pool names its accelerator: GKE installs the NVIDIA driver (and runs its device plugin) only for a declared one. */
+const gkeGpuPool = gpuPool.refine((g) => !!g.acceleratorType, {
+    message: "is required on GKE (e.g. nvidia-l4): GKE installs the NVIDIA driver and device plugin only for a declared accelerator",
+    path: ["acceleratorType"],
+});
 
 const authorizedNetworks = z.array(
     z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 203.0.113.0/24"),
@@ -97,7 +103,12 @@ export const clusterSchema = z.discriminatedUnion("provider", [
         .object({
             provider: z.literal("eks"),
             region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
-            kubernetesVersion: z.string().regex(/^1\.\d+$/, "must be a minor version such as 1.34").default("1.34"),
+            /** 1.30 or later: from 1.30 EKS no longer marks its gp2 class default, so the gp3 class installed here is the only one. */
+            kubernetesVersion: z
+                .string()
+                .regex(/^1\.\d+$/, "must be a minor version such as 1.34")
+                .refine((v) => !/^1\.\d+$/.test(v) || Number(v.split(".")[1]) >= 30, "must be 1.30 or later (older EKS versions mark their gp2 StorageClass default too)")
+                .default("1.34"),
             vpcCidr: z.string().default("10.0.0.0/16"),
             instanceType: z.string().default("m6i.xlarge"),
             nodeCount: nodeCount.default({ min: 2, max: 6, desired: 3 }),
@@ -115,7 +126,7 @@ export const clusterSchema = z.discriminatedUnion("provider", [
             releaseChannel: z.enum(["RAPID", "REGULAR", "STABLE"]).default("REGULAR"),
             machineType: z.string().default("e2-standard-4"),
             nodeCount: nodeCount.default({ min: 1, max: 5, desired: 2 }),
-            gpu: gpuPool.optional(),
+            gpu: gkeGpuPool.optional(),
             /** CIDRs allowed to reach the control plane (master authorized networks). */
             authorizedNetworks: authorizedNetworks.default([]),
             /** Private control-plane endpoint only (reach it through a bastion or VPN). */

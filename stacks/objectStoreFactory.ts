@@ -23,6 +23,7 @@ export async function objectStoreFactory(name: string, config: PlatformConfig, c
                         volumeSize: store.volumeSize,
                         storageClass: store.storageClass,
                         seed: store.seed,
+                        storageReady: cluster.storageReady,
                     },
                     { parent: ctx.parent },
                 );

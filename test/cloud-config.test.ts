@@ -78,6 +78,18 @@ describe("cloud configuration", () => {
             expect: [/inferstack:cluster\.gpu\.instanceType/],
         },
         {
+            name: "a GKE GPU pool without its accelerator type (GKE would install no driver)",
+            stack: "staging",
+            mutate: (r) => delete r.cluster.gpu.acceleratorType,
+            expect: [/inferstack:cluster\.gpu\.acceleratorType/, /required on GKE/, /nvidia-l4/],
+        },
+        {
+            name: "an EKS version older than 1.30 (its gp2 class would be a second default)",
+            stack: "prod",
+            mutate: (r) => (r.cluster.kubernetesVersion = "1.29"),
+            expect: [/inferstack:cluster\.kubernetesVersion/, /"1\.29"/, /1\.30 or later/],
+        },
+        {
             name: "node counts out of order",
             stack: "prod",
             mutate: (r) => (r.cluster.nodeCount = { min: 5, max: 3, desired: 4 }),
@@ -116,6 +128,15 @@ describe("cloud configuration", () => {
             for (const re of c.expect) assert.match(message, re);
         });
     }
+
+    it("accepts a GPU pool without an accelerator type on EKS and AKS (the instance type implies it)", () => {
+        const eks = raw("prod");
+        assert.equal(eks.cluster.gpu.acceleratorType, undefined);
+        assert.equal(parsePlatformConfig(eks).cluster.provider, "eks");
+        const aks = raw("aks");
+        aks.cluster.gpu = { instanceType: "Standard_NC4as_T4_v3" };
+        assert.equal(parsePlatformConfig(aks).cluster.provider, "aks");
+    });
 
     it("accepts a private endpoint with no authorized networks", () => {
         const config = raw("staging");

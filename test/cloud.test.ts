@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { Render, RenderedResource, manifestsYaml, renderStack, repoRoot } from "../tools/renderStack";
-import { byType, haveSharedValidator, manifest, one, runSharedValidator } from "./helpers";
+import { Render, RenderedResource, renderStack, repoRoot } from "../tools/renderStack";
+import { versions } from "../components/versions";
+import { byType, manifest, one, stackFileConfig, strictFailures } from "./helpers";
 
 const stacks = readdirSync(path.join(repoRoot, "stacks"))
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
@@ -18,6 +18,43 @@ function inputs(r: RenderedResource): any {
 
 function isvcs(render: Render): any[] {
     return render.manifests.filter((m) => m.kind === "InferenceService");
+}
+
+const chartType = "kubernetes:helm.sh/v4:Chart";
+const defaultClassAnnotation = "storageclass.kubernetes.io/is-default-class";
+
+/** The StorageClasses a render declares as the cluster default. */
+function defaultStorageClasses(render: Render): any[] {
+    return render.manifests.filter((m) => m.kind === "StorageClass" && m.metadata.annotations?.[defaultClassAnnotation] === "true");
+}
+
+function devicePluginCharts(render: Render): RenderedResource[] {
+    return byType(render, chartType).filter((c) => c.inputs["chart"] === versions.cloudAddons.nvidiaDevicePlugin.chart);
+}
+
+/** The NVIDIA device plugin runs only on the tainted, labelled GPU nodes, with resources, through the cluster's provider. */
+function assertDevicePluginOnGpuNodes(render: Render): void {
+    const charts = devicePluginCharts(render);
+    assert.equal(charts.length, 1, "one NVIDIA device plugin chart");
+    const c = charts[0];
+    const pin = versions.cloudAddons.nvidiaDevicePlugin;
+    assert.deepEqual([c.inputs["version"], (c.inputs["repositoryOpts"] as any).repo], [pin.version, pin.repo]);
+    const values = inputs(c).values;
+    assert.deepEqual(values.nodeSelector, { "inferstack.io/gpu": "true" });
+    assert.deepEqual(values.tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }], "tolerates the GPU taint, and nothing else");
+    // The chart's default affinity wants Node Feature Discovery labels these nodes lack: it must be replaced.
+    const terms = values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+    assert.deepEqual(terms, [{ matchExpressions: [{ key: "inferstack.io/gpu", operator: "In", values: ["true"] }] }]);
+    assert.ok(values.resources.requests.cpu && values.resources.requests.memory && values.resources.limits.memory, "resources set");
+    const ns = manifest(render, "Namespace", String(c.inputs["namespace"])) as any;
+    assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "privileged", "the plugin's hostPath needs the privileged level");
+    assertThroughClusterProvider(render, c);
+}
+
+/** A Kubernetes resource the cluster component declares goes through the cluster's own provider. */
+function assertThroughClusterProvider(render: Render, r: RenderedResource): void {
+    const provider = one(render, "pulumi:providers:kubernetes");
+    assert.ok(r.provider?.startsWith(`${provider.urn}::`), `${r.name} uses the cluster's provider`);
 }
 
 /** Which cloud SDK files a stack's render loads, from a fresh process. */
@@ -36,13 +73,8 @@ describe("every stack renders, validates strictly and keeps its kubeconfig secre
             const render = await renderStack(stack);
             assert.equal(render.outputs["kubeconfig"], "[secret]");
             assert.ok(isvcs(render).length > 0, "serves at least one model");
-            if (haveSharedValidator) {
-                const file = path.join(mkdtempSync(path.join(tmpdir(), `inferstack-${stack}-`)), "manifests.yaml");
-                writeFileSync(file, manifestsYaml(render.manifests));
-                const v = runSharedValidator(file);
-                assert.equal(v.status, 0, v.output);
-                assert.match(v.output, new RegExp(`${render.manifests.length} passed, 0 failed`));
-            }
+            assert.deepEqual(await strictFailures(render.manifests), []);
+            assert.deepEqual(await strictFailures(render.patches, { partial: true }), []);
         });
     }
 });
@@ -111,6 +143,48 @@ describe("prod: EKS, S3 through IRSA, durable eventing, HA", () => {
         const model = manifest(prod, "InferenceService", "credit-risk-torch") as any;
         assert.deepEqual(model.spec.predictor.tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
         assert.equal(model.spec.predictor.model.resources.limits["nvidia.com/gpu"], "1");
+    });
+
+    it("installs the EBS CSI driver add-on with an IAM role only its controller ServiceAccount can assume", () => {
+        const addon = one(prod, "aws:eks/addon:Addon");
+        assert.equal(inputs(addon).addonName, "aws-ebs-csi-driver");
+        const role = byType(prod, "aws:iam/role:Role").find((r) => r.name.endsWith("-ebs-csi"))!;
+        assert.ok(role, "an IAM role for the driver");
+        assert.equal(inputs(addon).serviceAccountRoleArn, `arn:aws:mock::123456789012:${role.name}`, "the add-on runs as that role");
+        const trust = JSON.parse(inputs(role).assumeRolePolicy);
+        assert.equal(trust.Statement.length, 1);
+        const statement = trust.Statement[0];
+        assert.equal(statement.Action, "sts:AssumeRoleWithWebIdentity");
+        assert.match(statement.Principal.Federated, /:oidc-provider\//);
+        assert.deepEqual(Object.keys(statement.Condition), ["StringEquals"], "exact match, no wildcard");
+        const conditions = Object.entries(statement.Condition.StringEquals as Record<string, string>);
+        assert.deepEqual(conditions.find(([k]) => k.endsWith(":sub"))![1], "system:serviceaccount:kube-system:ebs-csi-controller-sa");
+        assert.deepEqual(conditions.find(([k]) => k.endsWith(":aud"))![1], "sts.amazonaws.com");
+        const attachments = byType(prod, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => inputs(a).role === role.name);
+        assert.deepEqual(attachments.map((a) => inputs(a).policyArn), ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]);
+        // The add-on goes ACTIVE only once its controller runs on a node.
+        const cpuNodes = byType(prod, "eks:index:ManagedNodeGroup").find((g) => g.name.endsWith("-cpu"))!;
+        assert.ok(addon.dependsOn.includes(cpuNodes.urn), "waits for the CPU node group");
+    });
+
+    it("makes an encrypted gp3 class, bound where the pod lands, the one default StorageClass", () => {
+        const defaults = defaultStorageClasses(prod);
+        assert.equal(defaults.length, 1, "exactly one default class");
+        const sc = defaults[0];
+        assert.equal(sc.metadata.name, "gp3");
+        assert.equal(sc.provisioner, "ebs.csi.aws.com");
+        assert.deepEqual([sc.parameters.type, sc.parameters.encrypted], ["gp3", "true"]);
+        assert.equal(sc.volumeBindingMode, "WaitForFirstConsumer");
+        assert.equal(sc.allowVolumeExpansion, true);
+        const resource = one(prod, "kubernetes:storage.k8s.io/v1:StorageClass");
+        assertThroughClusterProvider(prod, resource);
+        assert.ok(resource.dependsOn.includes(one(prod, "aws:eks/addon:Addon").urn), "created after the driver");
+    });
+
+    it("runs the NVIDIA device plugin on the GPU node group (the NVIDIA AMI has the driver, not the plugin)", () => {
+        assertDevicePluginOnGpuNodes(prod);
+        const gpuNodes = byType(prod, "eks:index:ManagedNodeGroup").find((g) => g.name.endsWith("-gpu"))!;
+        assert.ok(devicePluginCharts(prod)[0].dependsOn.includes(gpuNodes.urn));
     });
 
     it("keeps model buckets private, versioned, KMS-encrypted and protected", () => {
@@ -194,6 +268,17 @@ describe("staging: GKE with Workload Identity and GCS", () => {
         assert.deepEqual(inputs(gpu).nodeConfig.taints, [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }]);
     });
 
+    it("lets GKE install the GPU driver and its own device plugin, and keeps GKE's storage driver and default class", () => {
+        const gpu = byType(staging, "gcp:container/nodePool:NodePool").find((p) => p.name.endsWith("-gpu"))!;
+        const accelerator = inputs(gpu).nodeConfig.guestAccelerators[0];
+        assert.deepEqual([accelerator.type, accelerator.count], ["nvidia-l4", 1]);
+        assert.equal(accelerator.gpuDriverInstallationConfig.gpuDriverVersion, "DEFAULT");
+        assert.deepEqual(inputs(gpu).nodeConfig.labels, { "inferstack.io/gpu": "true" });
+        assert.equal(devicePluginCharts(staging).length, 0, "no second device plugin beside GKE's");
+        assert.equal(inputs(one(staging, "gcp:container/cluster:Cluster")).addonsConfig.gcePersistentDiskCsiDriverConfig.enabled, true);
+        assert.equal(defaultStorageClasses(staging).length, 0, "GKE's standard-rwo stays the only default class");
+    });
+
     it("keeps the bucket private and versioned, read through Workload Identity", () => {
         const bucket = one(staging, "gcp:storage/bucket:Bucket");
         const b = inputs(bucket);
@@ -252,5 +337,25 @@ describe("aks: AKS with Entra ID, workload identity and Azure Blob", () => {
         const sa = manifest(aks, "ServiceAccount", "kserve-models") as any;
         assert.match(sa.metadata.annotations["azure.workload.identity/client-id"], /\S/);
         for (const m of isvcs(aks)) assert.equal(m.spec.predictor.labels["azure.workload.identity/use"], "true", "the webhook injects the token into the model pods");
+    });
+
+    it("keeps AKS's disk CSI driver and default class, and adds no GPU add-on without a GPU pool", () => {
+        assert.equal(inputs(one(aks, "azure-native:containerservice:ManagedCluster")).storageProfile.diskCSIDriver.enabled, true);
+        assert.equal(defaultStorageClasses(aks).length, 0, "AKS's own default class stays the only one");
+        assert.equal(devicePluginCharts(aks).length, 0);
+    });
+
+    it("with a GPU pool: AKS installs the driver, the NVIDIA device plugin runs on the pool's nodes", async () => {
+        const config = stackFileConfig("aks");
+        const cluster = config["inferstack:cluster"] as Record<string, unknown>;
+        cluster["gpu"] = { instanceType: "Standard_NC4as_T4_v3", acceleratorCount: 1, count: { min: 0, max: 2, desired: 0 } };
+        const withGpu = await renderStack("aks", { config });
+        const pool = byType(withGpu, "azure-native:containerservice:AgentPool").find((p) => inputs(p).agentPoolName === "gpu")!;
+        assert.deepEqual(inputs(pool).gpuProfile, { driver: "Install" });
+        assert.deepEqual(inputs(pool).nodeTaints, ["nvidia.com/gpu=present:NoSchedule"]);
+        assert.deepEqual(inputs(pool).nodeLabels, { "inferstack.io/gpu": "true" });
+        assertDevicePluginOnGpuNodes(withGpu);
+        assert.ok(devicePluginCharts(withGpu)[0].dependsOn.includes(pool.urn));
+        assert.deepEqual(await strictFailures(withGpu.manifests), []);
     });
 });

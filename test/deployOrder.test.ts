@@ -124,6 +124,19 @@ for (const stack of stacks) {
             assert.ok(satisfies(render, deps, { chart: "cert-manager" }), "KServe waits for cert-manager");
         });
 
+        it("GPU models wait for the cluster's GPU support (device plugin, or GKE's GPU pool with its driver)", () => {
+            const gpuModels = render.resources.filter((r) => r.inputs["kind"] === "InferenceService" && JSON.stringify(r.inputs["spec"]).includes("nvidia.com/gpu"));
+            const gpuGates = render.resources.filter(
+                (r) => (r.type === chartType && String(r.inputs["chart"]) === "nvidia-device-plugin") || (r.type === "gcp:container/nodePool:NodePool" && JSON.stringify(r.inputs).includes("guestAccelerators")),
+            );
+            const configured = (stackFileConfig(stack)["inferstack:models"] as { resources?: { gpu?: number } }[] | undefined) ?? [];
+            assert.equal(gpuModels.length, configured.filter((m) => (m.resources?.gpu ?? 0) > 0).length, "every GPU model found");
+            for (const m of gpuModels) {
+                const deps = transitiveDependencies(render, m.urn);
+                assert.ok(gpuGates.some((g) => deps.has(g.urn)), `${m.urn} waits for no GPU gate`);
+            }
+        });
+
         it("patches nothing a chart or operator owns (a patch conflicts with the owner's next apply)", () => {
             assert.deepEqual(render.patches, []);
             assert.deepEqual(render.resources.filter((r) => r.type.endsWith("Patch")).map((r) => r.urn), []);

@@ -7,6 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { grantBuiltInRole } from "../azure";
 import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel, gpuTaint } from "./kubernetesCluster";
+import { nvidiaDevicePlugin } from "./nvidiaDevicePlugin";
 
 /** An optional AKS GPU node pool. */
 export interface AksGpuPoolArgs {
@@ -43,6 +44,11 @@ export interface AksClusterArgs {
  * An AKS cluster: Entra ID authentication with Azure RBAC and no local accounts, OIDC issuer and workload
  * identity on, the API server private or limited to authorized CIDRs, Secrets encrypted with a Key Vault key
  * (KMS plugin), a system pool, a user pool for workloads and an optional tainted GPU pool.
+ *
+ * AKS ships the Azure Disk CSI driver (kept on explicitly) and a default StorageClass (`default`, the same as
+ * `managed-csi`), so `storageReady` is empty. On GPU pools AKS installs the NVIDIA driver but not the device
+ * plugin (outside the preview AKS-managed GPU mode, absent from the pinned API version), so the cluster installs
+ * the NVIDIA device plugin on the GPU pool: that is `gpuReady`.
  */
 export class AksCluster extends pulumi.ComponentResource implements KubernetesCluster {
     public readonly provider: k8s.Provider;
@@ -50,6 +56,8 @@ export class AksCluster extends pulumi.ComponentResource implements KubernetesCl
     public readonly kubeconfig: pulumi.Output<string>;
     public readonly nodePools: pulumi.Output<NodePool[]>;
     public readonly workloadIdentity: WorkloadIdentity;
+    public readonly storageReady: pulumi.Resource[] = [];
+    public readonly gpuReady: pulumi.Resource[];
     /** Resource group of the cluster; the Azure Blob object store goes there too. */
     public readonly resourceGroupName: pulumi.Output<string>;
     /** Azure region of the cluster. */
@@ -103,6 +111,8 @@ export class AksCluster extends pulumi.ComponentResource implements KubernetesCl
                 },
                 apiServerAccessProfile: args.privateCluster ? { enablePrivateCluster: true } : { authorizedIPRanges: args.authorizedNetworks },
                 networkProfile: { networkPlugin: "azure", networkPluginMode: "overlay", networkPolicy: "cilium", networkDataplane: "cilium" },
+                // The Azure Disk CSI driver backs AKS's default StorageClass; on by default, stated here so it stays on.
+                storageProfile: { diskCSIDriver: { enabled: true } },
                 autoUpgradeProfile: { upgradeChannel: "patch" },
             },
             { ...child, protect: true, dependsOn: [keyAccess] },
@@ -125,9 +135,10 @@ export class AksCluster extends pulumi.ComponentResource implements KubernetesCl
             },
             child,
         );
+        let gpuPool: containerservice.AgentPool | undefined;
         if (args.gpu) {
             pools.push({ name: "gpu", instanceType: args.gpu.instanceType, gpus: args.gpu.acceleratorCount, labels: gpuNodeLabel, taints: [gpuTaint] });
-            new containerservice.AgentPool(
+            gpuPool = new containerservice.AgentPool(
                 `${name}-gpu`,
                 {
                     resourceGroupName: group.name,
@@ -142,6 +153,8 @@ export class AksCluster extends pulumi.ComponentResource implements KubernetesCl
                     osType: "Linux",
                     nodeLabels: gpuNodeLabel,
                     nodeTaints: [`${gpuTaint.key}=${gpuTaint.value}:${gpuTaint.effect}`],
+                    // AKS installs and maintains the NVIDIA driver (the default, stated); the device plugin is ours.
+                    gpuProfile: { driver: "Install" },
                 },
                 child,
             );
@@ -156,6 +169,7 @@ export class AksCluster extends pulumi.ComponentResource implements KubernetesCl
         this.nodePools = pulumi.output(pools);
         const issuer = cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
         this.workloadIdentity = { issuer, issuerHost: issuer };
+        this.gpuReady = gpuPool ? [nvidiaDevicePlugin(`${name}-nvidia-device-plugin`, this.provider, { parent: this, dependsOn: [gpuPool] })] : [];
         this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, nodePools: this.nodePools });
     }
 }

@@ -2,7 +2,14 @@ import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { partOfLabel } from "../kubernetes";
 import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel, gpuTaint } from "./kubernetesCluster";
+import { nvidiaDevicePlugin } from "./nvidiaDevicePlugin";
+
+/** The EBS CSI controller's ServiceAccount, as the EKS add-on creates it; the only subject its IAM role trusts. */
+export const ebsCsiServiceAccount = { namespace: "kube-system", name: "ebs-csi-controller-sa" };
+/** Name of the default StorageClass inferstack installs on EKS. */
+export const defaultStorageClassName = "gp3";
 
 /** An optional GPU node group; its nodes are tainted so only GPU pods land there. */
 export interface GpuNodeGroupArgs {
@@ -40,6 +47,11 @@ const zoneSuffixes = ["a", "b"];
  * An EKS cluster in its own VPC: nodes in private subnets behind a NAT gateway, the API endpoint private (or
  * public only to authorized CIDRs), Secrets encrypted with a KMS key, control-plane logs on, an IAM OIDC
  * provider for IRSA, a CPU node group and an optional tainted GPU node group.
+ *
+ * EKS itself ships no working default StorageClass (its `gp2` class is not marked default since Kubernetes 1.30,
+ * and needs the EBS CSI driver anyway) and the NVIDIA AMI no device plugin, so the cluster also gets the EBS CSI
+ * driver add-on (IRSA role with AmazonEBSCSIDriverPolicy), an encrypted `gp3` default StorageClass and, with a GPU
+ * group, the NVIDIA device plugin: see `storageReady` and `gpuReady`.
  */
 export class EksCluster extends pulumi.ComponentResource implements KubernetesCluster {
     public readonly provider: k8s.Provider;
@@ -47,6 +59,8 @@ export class EksCluster extends pulumi.ComponentResource implements KubernetesCl
     public readonly kubeconfig: pulumi.Output<string>;
     public readonly nodePools: pulumi.Output<NodePool[]>;
     public readonly workloadIdentity: WorkloadIdentity;
+    public readonly storageReady: pulumi.Resource[];
+    public readonly gpuReady: pulumi.Resource[];
     /** The AWS provider for the cluster's region; the S3 object store uses it too. */
     public readonly awsProvider: aws.Provider;
 
@@ -97,7 +111,7 @@ export class EksCluster extends pulumi.ComponentResource implements KubernetesCl
         );
 
         const pools: NodePool[] = [{ name: "cpu", instanceType: args.instanceType, gpus: 0, labels: {}, taints: [] }];
-        new eks.ManagedNodeGroup(
+        const cpuNodes = new eks.ManagedNodeGroup(
             `${name}-cpu`,
             {
                 cluster,
@@ -109,16 +123,17 @@ export class EksCluster extends pulumi.ComponentResource implements KubernetesCl
             },
             child,
         );
+        let gpuNodes: eks.ManagedNodeGroup | undefined;
         if (args.gpu) {
             pools.push({ name: "gpu", instanceType: args.gpu.instanceType, gpus: args.gpu.acceleratorCount, labels: gpuNodeLabel, taints: [gpuTaint] });
-            new eks.ManagedNodeGroup(
+            gpuNodes = new eks.ManagedNodeGroup(
                 `${name}-gpu`,
                 {
                     cluster,
                     nodeRole,
                     subnetIds: network.privateSubnetIds,
                     instanceTypes: [args.gpu.instanceType],
-                    // The EKS-optimized NVIDIA AMI ships the driver and the device plugin's prerequisites.
+                    // The EKS-optimized NVIDIA AMI ships the driver and container toolkit, not the device plugin (below).
                     amiType: "AL2023_x86_64_NVIDIA",
                     scalingConfig: { minSize: args.gpu.count.min, maxSize: args.gpu.count.max, desiredSize: args.gpu.count.desired },
                     labels: gpuNodeLabel,
@@ -137,8 +152,75 @@ export class EksCluster extends pulumi.ComponentResource implements KubernetesCl
             issuer: cluster.oidcProviderArn,
             issuerHost: cluster.oidcIssuer.apply((url) => url.replace(/^https:\/\//, "")),
         };
+
+        // Block storage: the EBS CSI driver as an EKS add-on, its controller assuming an IAM role through IRSA.
+        const ebsCsiRole = new aws.iam.Role(
+            `${name}-ebs-csi`,
+            {
+                assumeRolePolicy: irsaTrustPolicy(this.workloadIdentity, `system:serviceaccount:${ebsCsiServiceAccount.namespace}:${ebsCsiServiceAccount.name}`),
+                tags,
+            },
+            child,
+        );
+        const ebsCsiPolicy = new aws.iam.RolePolicyAttachment(
+            `${name}-ebs-csi`,
+            { role: ebsCsiRole.name, policyArn: aws.iam.ManagedPolicy.AmazonEBSCSIDriverPolicy },
+            child,
+        );
+        const ebsCsi = new aws.eks.Addon(
+            `${name}-ebs-csi`,
+            {
+                clusterName: cluster.eksCluster.name,
+                addonName: "aws-ebs-csi-driver",
+                serviceAccountRoleArn: ebsCsiRole.arn,
+                resolveConflictsOnCreate: "OVERWRITE",
+                resolveConflictsOnUpdate: "OVERWRITE",
+                tags,
+            },
+            // The add-on turns ACTIVE only once its controller runs: it needs the role and nodes to run on.
+            { ...child, dependsOn: [ebsCsiPolicy, cpuNodes] },
+        );
+        // The cluster's default class: encrypted gp3 (the account's aws/ebs key), bound where the pod is scheduled
+        // so the volume lands in the pod's zone.
+        const gp3 = new k8s.storage.v1.StorageClass(
+            `${name}-gp3`,
+            {
+                metadata: {
+                    name: defaultStorageClassName,
+                    annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+                    labels: partOfLabel,
+                },
+                provisioner: "ebs.csi.aws.com",
+                parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
+                volumeBindingMode: "WaitForFirstConsumer",
+                reclaimPolicy: "Delete",
+                allowVolumeExpansion: true,
+            },
+            { parent: this, provider: this.provider, dependsOn: [ebsCsi] },
+        );
+        this.storageReady = [ebsCsi, gp3];
+
+        // GPUs: the NVIDIA AMI has the driver; the device plugin makes the nodes advertise nvidia.com/gpu.
+        this.gpuReady = gpuNodes ? [nvidiaDevicePlugin(`${name}-nvidia-device-plugin`, this.provider, { parent: this, dependsOn: [gpuNodes] })] : [];
         this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, nodePools: this.nodePools });
     }
+}
+
+/** An IAM trust policy letting exactly one Kubernetes ServiceAccount (`system:serviceaccount:<ns>:<name>`) assume a role through IRSA. */
+function irsaTrustPolicy(identity: WorkloadIdentity, subject: string): pulumi.Output<string> {
+    return pulumi.all([identity.issuer, identity.issuerHost]).apply(([providerArn, host]) =>
+        JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Principal: { Federated: providerArn },
+                    Action: "sts:AssumeRoleWithWebIdentity",
+                    Condition: { StringEquals: { [`${host}:sub`]: subject, [`${host}:aud`]: "sts.amazonaws.com" } },
+                },
+            ],
+        }),
+    );
 }
 
 /** A VPC with public subnets (load balancers, NAT) and private subnets (nodes) in two zones. */

@@ -18,6 +18,10 @@ export class ExistingCluster extends pulumi.ComponentResource implements Kuberne
     public readonly clusterName: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;
     public readonly nodePools: pulumi.Output<NodePool[]>;
+    /** Nothing: an existing cluster must already have a default StorageClass. */
+    public readonly storageReady: pulumi.Resource[] = [];
+    /** Nothing: an existing cluster's GPU nodes (if any) must already advertise `nvidia.com/gpu`. */
+    public readonly gpuReady: pulumi.Resource[] = [];
 
     constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:cluster:ExistingCluster", name, {}, opts);

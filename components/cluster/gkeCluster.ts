@@ -7,7 +7,10 @@ import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel,
 export interface GkeGpuPoolArgs {
     /** Machine type of the GPU nodes, e.g. g2-standard-8. */
     instanceType: string;
-    /** Accelerator attached to each node, e.g. nvidia-l4. */
+    /**
+     * Accelerator attached to each node, e.g. nvidia-l4. Required (the config refuses a GKE GPU pool without it):
+     * GKE installs the NVIDIA driver only for a declared accelerator.
+     */
     acceleratorType?: string;
     /** Accelerators per node. */
     acceleratorCount: number;
@@ -41,6 +44,10 @@ const ranges = { nodes: "10.10.0.0/20", pods: { name: "pods", cidr: "10.20.0.0/1
  * A regional, VPC-native GKE cluster with private nodes (Cloud NAT for egress), master authorized networks or
  * a private endpoint, Workload Identity, Secrets encrypted with a Cloud KMS key, shielded nodes running as a
  * dedicated least-privilege service account, and a CPU and an optional tainted GPU node pool.
+ *
+ * GKE installs what the platform needs itself: the Compute Engine persistent disk CSI driver (kept on explicitly)
+ * with its default StorageClass `standard-rwo`, and on a GPU pool whose accelerator asks for driver installation,
+ * the NVIDIA driver and GKE's own NVIDIA device plugin. So `storageReady` is empty and `gpuReady` is the GPU pool.
  */
 export class GkeCluster extends pulumi.ComponentResource implements KubernetesCluster {
     public readonly provider: k8s.Provider;
@@ -48,6 +55,8 @@ export class GkeCluster extends pulumi.ComponentResource implements KubernetesCl
     public readonly kubeconfig: pulumi.Output<string>;
     public readonly nodePools: pulumi.Output<NodePool[]>;
     public readonly workloadIdentity: WorkloadIdentity;
+    public readonly storageReady: pulumi.Resource[] = [];
+    public readonly gpuReady: pulumi.Resource[];
     /** The GCP provider for the cluster's project and region; the GCS object store uses it too. */
     public readonly gcpProvider: gcp.Provider;
 
@@ -112,6 +121,9 @@ export class GkeCluster extends pulumi.ComponentResource implements KubernetesCl
                 releaseChannel: { channel: args.releaseChannel },
                 databaseEncryption: { state: "ENCRYPTED", keyName: key.id },
                 enableShieldedNodes: true,
+                // The persistent disk CSI driver backs GKE's default StorageClass (standard-rwo); on by default for
+                // new clusters, stated here so it stays on.
+                addonsConfig: { gcePersistentDiskCsiDriverConfig: { enabled: true } },
                 deletionProtection: true,
             },
             { ...child, protect: true, dependsOn: [keyUser] },
@@ -140,17 +152,20 @@ export class GkeCluster extends pulumi.ComponentResource implements KubernetesCl
             );
         const pools: NodePool[] = [{ name: "cpu", instanceType: args.machineType, gpus: 0, labels: {}, taints: [] }];
         nodePool("cpu", args.nodeCount, nodeConfig(args.machineType));
+        this.gpuReady = [];
         if (args.gpu) {
             const gpu = args.gpu;
+            if (!gpu.acceleratorType) throw new Error(`GKE GPU pool of ${name}: acceleratorType is required (e.g. nvidia-l4); GKE installs the NVIDIA driver only for a declared accelerator`);
             pools.push({ name: "gpu", instanceType: gpu.instanceType, gpus: gpu.acceleratorCount, labels: gpuNodeLabel, taints: [gpuTaint] });
-            nodePool("gpu", gpu.count, {
+            const gpuPool = nodePool("gpu", gpu.count, {
                 ...nodeConfig(gpu.instanceType),
-                guestAccelerators: gpu.acceleratorType
-                    ? [{ type: gpu.acceleratorType, count: gpu.acceleratorCount, gpuDriverInstallationConfig: { gpuDriverVersion: "DEFAULT" } }]
-                    : undefined,
+                // GKE installs the NVIDIA driver (its default version for the node image) and runs its own NVIDIA
+                // device plugin on these nodes, so nothing else is installed for them.
+                guestAccelerators: [{ type: gpu.acceleratorType, count: gpu.acceleratorCount, gpuDriverInstallationConfig: { gpuDriverVersion: "DEFAULT" } }],
                 labels: gpuNodeLabel,
                 taints: [{ key: gpuTaint.key, value: gpuTaint.value, effect: "NO_SCHEDULE" }],
             });
+            this.gpuReady = [gpuPool];
         }
 
         this.clusterName = cluster.name;

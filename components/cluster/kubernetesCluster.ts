@@ -47,6 +47,19 @@ export interface KubernetesCluster {
      * Identity on GKE/AKS). The object store variants bind to it.
      */
     readonly workloadIdentity?: WorkloadIdentity;
+    /**
+     * What a PersistentVolumeClaim on the cluster's default StorageClass must wait on: the storage driver and the
+     * default class inferstack installs (EKS: the EBS CSI add-on and the `gp3` class). Empty where the cloud ships
+     * both (GKE, AKS) and for an existing cluster (it must already have a default class). Pass it to `dependsOn` of
+     * anything that claims a volume without naming a class (Prometheus, Minio), or the claim may stay Pending.
+     */
+    readonly storageReady: pulumi.Resource[];
+    /**
+     * What a pod requesting `nvidia.com/gpu` must wait on: what makes the GPU nodes advertise that resource (EKS,
+     * AKS: the NVIDIA device plugin; GKE: the GPU node pool, whose driver and device plugin GKE manages). Empty
+     * without a GPU pool and for an existing cluster. Pass it to `dependsOn` of GPU models.
+     */
+    readonly gpuReady: pulumi.Resource[];
 }
 
 /** The cluster-side half of cloud workload identity: what a cloud role must trust. */

@@ -182,7 +182,8 @@ export class Platform extends pulumi.ComponentResource {
                     domain: config.domain,
                     // The runtimes chart waits for the controller chart; the store's gate (Minio: the setup Job that
                     // creates the bucket and seeds the samples) must finish before the storage initializer reads it.
-                    dependsOn: [kserve.runtimes, ...(this.objectStore.ready ?? [])],
+                    // GPU models also wait for the cluster's GPU support (device plugin / driver) to advertise GPUs.
+                    dependsOn: [kserve.runtimes, ...(this.objectStore.ready ?? []), ...(model.resources.gpu > 0 ? args.cluster.gpuReady : [])],
                 },
                 child,
             );

@@ -30,6 +30,8 @@ export interface MinioObjectStoreArgs {
     volumeSize: string;
     /** StorageClass of the data volume; the cluster default when unset. */
     storageClass?: string;
+    /** What the data volume waits for: the cluster's default StorageClass and its CSI driver (EKS). */
+    storageReady?: pulumi.Resource[];
     /** Objects to download into the buckets (sample models, reference data). */
     seed?: SeedObject[];
 }
@@ -110,7 +112,7 @@ export class MinioObjectStore extends pulumi.ComponentResource implements Object
                     resources: { requests: { storage: args.volumeSize } },
                 },
             },
-            { ...child, protect: true, retainOnDelete: true },
+            { ...child, protect: true, retainOnDelete: true, dependsOn: args.storageReady },
         );
 
         const deployment = new k8s.apps.v1.Deployment(
