@@ -1,17 +1,11 @@
 /** Shared test helpers: renders, the dev stack's config, and schema validation of rendered objects. */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { ConfigError, parsePlatformConfig } from "../stacks/config";
 import { KubernetesObject, Render, RenderedResource, renderStack, repoRoot } from "../tools/renderStack";
-
-/** ../shared beside the repo: upstream CRDs and the strict validator (present in CI, maybe not elsewhere). */
-export const sharedDir = path.resolve(repoRoot, "..", "shared");
-export const validatorScript = path.join(sharedDir, "validate", "validate-manifests.mjs");
-/** True when ../shared/validate sits beside the repo (as in CI); its dependencies must then be installed too. */
-export const haveSharedValidator = existsSync(validatorScript);
+import { ValidateOptions, formatResult, validateObjects } from "../tools/validateManifests";
 
 /** The `config:` map of a stack file. */
 export function stackFileConfig(stack: string): Record<string, unknown> {
@@ -42,16 +36,18 @@ export function manifest(render: Render, kind: string, name: string): Kubernetes
     return found[0];
 }
 
-/** Runs ../shared/validate strictly on a manifests file; returns its exit code and output. */
-export function runSharedValidator(manifestsFile: string): { status: number | null; output: string } {
-    const r = spawnSync(process.execPath, [validatorScript, manifestsFile], { encoding: "utf8" });
-    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+/**
+ * Validates objects strictly against the vendored upstream schemas (tools/validateManifests.ts); returns one FAIL
+ * line per invalid object, so `assert.deepEqual(await strictFailures(objs), [])` shows what failed.
+ */
+export async function strictFailures(objects: readonly unknown[], options: ValidateOptions = {}): Promise<string[]> {
+    return (await validateObjects(objects, options)).filter((r) => !r.valid).map((r) => formatResult(r));
 }
 
 /**
  * Validates core and Knative objects with the kubernetes-models packages (throws on the first invalid one).
  * Returns how many objects had a model; others (KServe, prometheus-operator, operator CRs) are left to the
- * strict shared validator.
+ * strict validator (strictFailures).
  */
 export async function validateWithModels(objects: KubernetesObject[]): Promise<number> {
     let validated = 0;
@@ -102,4 +98,14 @@ export function configErrorOf(config: Record<string, unknown>): string {
         return err.message;
     }
     assert.fail("expected the config to be rejected");
+}
+
+/** The README's canary step 1 for the dev stack's first model (the shipped stacks start without a canary). */
+export const devCanary = { storageUri: "s3://models/sklearn/iris/v2", trafficPercent: 10 } as const;
+
+/** The dev stack's `inferstack:models` with the README's canary started on the first model. */
+export function devModelsWithCanary(): Record<string, any>[] {
+    const models = structuredClone(stackFileConfig("dev")["inferstack:models"]) as Record<string, any>[];
+    models[0].canary = { ...devCanary };
+    return models;
 }

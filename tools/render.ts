@@ -1,15 +1,17 @@
 /**
- * `npm run render -- --stack <name> [--out <dir>]`: renders a stack offline (no Pulumi CLI, no cluster) and
- * writes out/<name>/manifests.yaml, patches.yaml and resources.json, then prints a one-screen summary.
+ * `npm run render -- --stack <name> [--out <dir>] [--validate]`: renders a stack offline (no Pulumi CLI, no cluster)
+ * and writes out/<name>/manifests.yaml, patches.yaml and resources.json, then prints a one-screen summary.
+ * `--validate` also validates every object strictly (tools/validateManifests.ts) and exits 1 if one fails.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../stacks/config";
 import { manifestsYaml, renderStack, repoRoot } from "./renderStack";
+import { formatResult, validateObjects } from "./validateManifests";
 
 async function cli() {
-    const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" }, out: { type: "string" } } });
+    const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" }, out: { type: "string" }, validate: { type: "boolean", default: false } } });
     const stack = values.stack!;
     const outDir = path.resolve(values.out ?? path.join(repoRoot, "out", stack));
     const render = await renderStack(stack);
@@ -30,6 +32,14 @@ async function cli() {
     console.log("outputs:");
     for (const [k, v] of Object.entries(render.outputs)) {
         console.log(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+    }
+    if (values.validate) {
+        // Patches are partial objects: their fields are checked, required ones are not.
+        const results = [...(await validateObjects(render.manifests)), ...(await validateObjects(render.patches, { partial: true }))];
+        const failed = results.filter((r) => !r.valid);
+        for (const r of failed) console.log(formatResult(r));
+        console.log(`validate (strict): ${results.length - failed.length} passed, ${failed.length} failed`);
+        if (failed.length) process.exitCode = 1;
     }
 }
 
