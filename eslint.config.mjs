@@ -4,7 +4,8 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "out/**", "dist/**", "services/**", "**/*.mjs"] },
+    // policies/bin is the policy pack's compiled entry point (npm --prefix policies run build), not source.
+    { ignores: ["node_modules/**", "out/**", "dist/**", "services/**", "policies/bin/**", "**/*.mjs"] },
     ...tseslint.configs.recommended,
     {
         files: ["**/*.ts"],

@@ -16,6 +16,7 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
+import { AppliedExemption, appliedExemptions, resetAppliedExemptions } from "./rules/exemptions";
 
 /** A resource as the offline render records it (tools/renderStack.ts, resources.json). */
 export interface OfflineResource {
@@ -52,6 +53,8 @@ export interface PolicyRun {
     remediations: Remediation[];
     /** The policies that ran, with their effective levels (disabled ones left out). */
     ran: { name: string; level: EnforcementLevel }[];
+    /** Findings that reviewed exemptions (pack config `exemptions`) waived; `policy-exemptions` reports them. */
+    exemptions: AppliedExemption[];
 }
 
 class NotApplicable extends Error {}
@@ -82,7 +85,8 @@ export async function runPolicies(policies: Policies, resources: OfflineResource
     for (const key of Object.keys(config)) {
         if (key !== "all" && !known.has(key)) throw new Error(`policy config names an unknown policy "${key}"; known: ${[...known].join(", ")}.`);
     }
-    const run: PolicyRun = { violations: [], remediations: [], ran: [] };
+    const run: PolicyRun = { violations: [], remediations: [], ran: [], exemptions: [] };
+    resetAppliedExemptions();
     const props = new Map(resources.map((r) => [r.urn, structuredClone(r.inputs)]));
 
     const resolved = policies.map((policy) => ({ policy, ...resolvePolicyConfig(policy, config) })).filter((p) => p.level !== "disabled");
@@ -123,6 +127,7 @@ export async function runPolicies(policies: Policies, resources: OfflineResource
         };
         await guard(() => sp.validateStack(args, (message, urn) => run.violations.push({ policy: policy.name, level, urn, message })));
     }
+    run.exemptions = appliedExemptions();
     return run;
 }
 

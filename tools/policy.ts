@@ -47,7 +47,9 @@ async function main() {
     }
     for (const r of run.remediations) process.stdout.write(`REMEDIATE ${r.policy}\n          resource: ${names.get(r.urn) ?? r.urn}\n`);
     const mandatory = run.violations.filter((v) => v.level === "mandatory");
-    process.stdout.write(`${mandatory.length} mandatory, ${run.violations.length - mandatory.length} advisory violations; ${run.remediations.length} remediations\n`);
+    process.stdout.write(
+        `${mandatory.length} mandatory, ${run.violations.length - mandatory.length} advisory violations; ${run.remediations.length} remediations; ${run.exemptions.length} waived by exemptions\n`,
+    );
     process.exit(mandatory.length > 0 ? 1 : 0);
 }
 

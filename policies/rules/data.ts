@@ -6,12 +6,34 @@ type Props = Record<string, any>;
 
 /** Env var or ConfigMap key names that hold credentials. */
 const credentialName = /(passw(or)?d|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)/i;
+/**
+ * Env var names that hold a reference to a credential, not the credential: the name of a Secret
+ * (`SECRET_NAME=kserve-webhook-server-cert` in KServe's controller, `WEBHOOK_SECRET_NAME` in Knative's operator
+ * webhook), or where one is mounted (`DB_PASSWORD_FILE`, `TOKEN_PATH`). Their values are still checked.
+ */
+const referenceName = /_(NAME|NAMES|FILE|PATH|DIR|NAMESPACE|REF|MOUNT|ANNOTATION)$/i;
 /** Values that are credentials whatever their key: AWS access key ids, PEM private keys, JSON credential fields. */
 const credentialValues = [
     /\bAKIA[0-9A-Z]{16}\b/,
     /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
     /"(password|secret|secretKey|secret_key|accessKey|access_key|token|apiKey|api_key)"\s*:\s*"[^"]+"/i,
 ];
+/** A line of a YAML, INI or properties document that assigns a literal to a credential-named key (`client_secret: abc`). */
+const credentialAssignment = /^\s*[\w.-]*(passw(or)?d|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)\s*[:=]\s*["']?[^\s"'$#{}]{4,}/im;
+
+/** A ConfigMap value that is a document (JSON, YAML, INI...) rather than one scalar setting. */
+const isDocument = (value: string) => value.includes("\n") || /^\s*[[{]/.test(value);
+
+/**
+ * True when a ConfigMap entry looks like a credential. A non-empty scalar under a credential-looking key is one; a
+ * document under such a key (KServe's `inferenceservice-config` has a `credentials` key holding the *names* of
+ * Secret keys) only when it assigns a credential itself.
+ */
+function configMapCredential(key: string, value: string): boolean {
+    if (credentialValues.some((re) => re.test(value))) return true;
+    if (!credentialName.test(key)) return false;
+    return isDocument(value) ? credentialAssignment.test(value) : value !== "";
+}
 
 export const noPlaintextCredentials: ResourceValidationPolicy = {
     name: "no-plaintext-credentials",
@@ -22,8 +44,8 @@ export const noPlaintextCredentials: ResourceValidationPolicy = {
             for (const c of pod.containers) {
                 for (const env of c.env ?? []) {
                     if (env.value === undefined || env.value === "") continue;
-                    const looksSecret = credentialName.test(env.name) || credentialValues.some((re) => re.test(String(env.value)));
-                    if (looksSecret) {
+                    const byName = credentialName.test(env.name) && !referenceName.test(env.name);
+                    if (byName || credentialValues.some((re) => re.test(String(env.value)))) {
                         report(`${objectName(args.props, args.name)} container ${c.name ?? "(unnamed)"}: env ${env.name} holds a literal value that looks like a credential; use valueFrom.secretKeyRef.`);
                     }
                 }
@@ -32,7 +54,7 @@ export const noPlaintextCredentials: ResourceValidationPolicy = {
         if (args.type === types.configMap) {
             const data = { ...((args.props["data"] ?? {}) as Props), ...((args.props["binaryData"] ?? {}) as Props) };
             for (const [key, value] of Object.entries(data)) {
-                if (credentialName.test(key) || credentialValues.some((re) => re.test(String(value)))) {
+                if (configMapCredential(key, String(value))) {
                     report(`ConfigMap ${objectName(args.props, args.name)}: key ${key} looks like it holds a credential; move it to a Secret.`);
                 }
             }
