@@ -13,6 +13,29 @@ export const partOfLabel = { "app.kubernetes.io/part-of": "inferstack" } as cons
 export const awaitReadyAnnotation = { "pulumi.com/waitFor": "condition=Ready" } as const;
 
 /**
+ * Readiness gate for a webhook configuration whose CA bundle cert-manager's CA injector writes: the provider
+ * reports it ready only once the bundle is there. Until then the API server cannot call the webhook (x509
+ * errors), and a create that needs it fails outright: the provider retries creates only for missing CRDs.
+ */
+export const awaitCaBundleAnnotation = { "pulumi.com/waitFor": "jsonpath={.webhooks[*].clientConfig.caBundle}" } as const;
+
+const webhookConfigurationTypes = new Set([
+    "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration",
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
+]);
+
+/**
+ * A chart transform that gates each webhook configuration whose CA cert-manager injects
+ * (`cert-manager.io/inject-ca-from`) on its CA bundle, for charts that have no value for those annotations.
+ * Whatever depends on the chart then waits until the chart's webhooks can be called.
+ */
+export const awaitInjectedCaBundles: pulumi.ResourceTransform = ({ type, props, opts }) => {
+    const metadata = (props["metadata"] ?? {}) as { annotations?: Record<string, string> };
+    if (!webhookConfigurationTypes.has(type) || !metadata.annotations?.["cert-manager.io/inject-ca-from"]) return undefined;
+    return { props: { ...props, metadata: { ...metadata, annotations: { ...metadata.annotations, ...awaitCaBundleAnnotation } } }, opts };
+};
+
+/**
  * How long a readiness-gated resource may take to become ready: a control plane's first rollout pulls images
  * and rolls out many Deployments; a model pulls its runtime image and downloads its artifact.
  */

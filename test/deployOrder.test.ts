@@ -6,11 +6,13 @@
  * Ready condition the provider waits for.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
 import { controllerReplicasTransform } from "../components/kserve/kserve";
-import { awaitReadyAnnotation } from "../components/kubernetes";
+import { awaitInjectedCaBundles, awaitReadyAnnotation } from "../components/kubernetes";
 import { seedDownloadScript } from "../components/storage/minioObjectStore";
 import { Render, RenderedResource, renderStack, repoRoot } from "../tools/renderStack";
 import { renderDevWith, stackFileConfig } from "./helpers";
@@ -183,17 +185,57 @@ describe("Kafka broker config has one owner (the operator)", () => {
     });
 });
 
-describe("HA KServe controller: replicas set in the chart's own Deployment by a transform", () => {
-    it("the prod KServe chart declares the transform, and it scales only the controller Deployment", async () => {
-        const render = await renderStack("prod");
-        const kserve = render.resources.find((r) => r.type === chartType && r.inputs["chart"] === "oci://ghcr.io/kserve/charts/kserve-resources")!;
+/** Applies a chart's transforms in order to one object it renders, as the engine does; the object as sent. */
+async function applyTransforms(transforms: pulumi.ResourceTransform[], type: string, props: Record<string, unknown>): Promise<Record<string, any>> {
+    let current = props;
+    for (const t of transforms) {
+        const out = await t({ custom: true, type, name: "child", props: current, opts: {} });
+        if (out) current = out.props;
+    }
+    return current as Record<string, any>;
+}
+
+/** The objects of the KServe controller chart's base manifest (vendored; no template syntax in it). */
+function kserveBaseObjects(): Record<string, any>[] {
+    const file = path.join(repoRoot, "test", "upstream", "charts", "kserve-resources", "files", "kserve", "resources.yaml");
+    return (yaml.loadAll(readFileSync(file, "utf8")) as Record<string, any>[]).filter((o) => o && typeof o === "object");
+}
+
+describe("KServe chart transforms (the chart has no values for these)", () => {
+    let render: Render;
+    let kserve: RenderedResource;
+    before(async () => {
+        render = await renderStack("prod");
+        kserve = render.resources.find((r) => r.type === chartType && r.inputs["chart"] === "oci://ghcr.io/kserve/charts/kserve-resources")!;
+    });
+
+    it("gate every webhook configuration of the pinned chart on its cert-manager-injected CA bundle", async () => {
         const transforms = render.transforms.get(kserve.urn) ?? [];
-        assert.equal(transforms.length, 1);
-        const controller = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "kserve-controller-manager", namespace: "kserve" }, spec: { replicas: 1, template: {} } };
-        const out = await transforms[0]({ custom: true, type: "kubernetes:apps/v1:Deployment", name: "kserve:kserve/kserve-controller-manager", props: controller, opts: {} });
-        assert.equal((out?.props["spec"] as { replicas: number }).replicas, 3);
-        const other = { ...controller, metadata: { name: "kserve-localmodel-controller-manager" } };
-        assert.equal(await transforms[0]({ custom: true, type: "kubernetes:apps/v1:Deployment", name: "x", props: other, opts: {} }), undefined);
+        const webhooks = kserveBaseObjects().filter((o) => String(o.kind).endsWith("WebhookConfiguration"));
+        assert.ok(webhooks.length >= 2, `${webhooks.length} webhook configurations in the vendored chart`);
+        for (const w of webhooks) {
+            assert.ok(w.metadata.annotations?.["cert-manager.io/inject-ca-from"], `${w.metadata.name}: its CA comes from cert-manager`);
+            const out = await applyTransforms(transforms, `kubernetes:admissionregistration.k8s.io/v1:${w.kind}`, w);
+            assert.equal(out.metadata.annotations["pulumi.com/waitFor"], "jsonpath={.webhooks[*].clientConfig.caBundle}", w.metadata.name);
+        }
+        // Objects whose CA nobody injects are left alone (a waitFor there would hang).
+        const plain = { metadata: { name: "other" }, webhooks: [] };
+        assert.deepEqual(await awaitInjectedCaBundles({ custom: true, type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration", name: "x", props: plain, opts: {} }), undefined);
+    });
+
+    it("scale only the controller Deployment of the pinned chart, in HA stacks (prod: 3)", async () => {
+        const transforms = render.transforms.get(kserve.urn) ?? [];
+        const deployments = kserveBaseObjects().filter((o) => o.kind === "Deployment");
+        const controller = deployments.find((d) => d.metadata.name === "kserve-controller-manager");
+        assert.ok(controller, "the chart's controller Deployment is named as the transform expects");
+        assert.equal((await applyTransforms(transforms, "kubernetes:apps/v1:Deployment", controller)).spec.replicas, 3);
+        for (const other of deployments.filter((d) => d !== controller)) {
+            assert.deepEqual(await applyTransforms(transforms, "kubernetes:apps/v1:Deployment", other), other, other.metadata.name);
+        }
         assert.equal(await controllerReplicasTransform(2)({ custom: true, type: "kubernetes:core/v1:ConfigMap", name: "y", props: controller, opts: {} }), undefined);
+        // Dev (one replica) declares only the CA gate.
+        const dev = await renderStack("dev");
+        const devKserve = dev.resources.find((r) => r.type === chartType && r.inputs["chart"] === "oci://ghcr.io/kserve/charts/kserve-resources")!;
+        assert.equal(devKserve.transforms, 1);
     });
 });

@@ -28,10 +28,11 @@ describe("Knative Eventing with the Kafka broker class (durable environments)", 
         const charts = render.resources.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart");
         // The KServe chart has no replicas value: a transform sets them in the chart's own Deployment (no patch).
         const kserve = charts.find((c) => c.inputs["chart"] === "oci://ghcr.io/kserve/charts/kserve-resources")!;
-        const [transform] = render.transforms.get(kserve.urn) ?? [];
-        const controller = { metadata: { name: "kserve-controller-manager" }, spec: { replicas: 1 } };
-        const scaled = await transform({ custom: true, type: "kubernetes:apps/v1:Deployment", name: "controller", props: controller, opts: {} });
-        assert.equal((scaled?.props as any).spec.replicas, 3);
+        let controller: Record<string, any> = { metadata: { name: "kserve-controller-manager" }, spec: { replicas: 1 } };
+        for (const transform of render.transforms.get(kserve.urn) ?? []) {
+            controller = (await transform({ custom: true, type: "kubernetes:apps/v1:Deployment", name: "controller", props: controller, opts: {} }))?.props ?? controller;
+        }
+        assert.equal(controller.spec.replicas, 3);
         assert.deepEqual(render.patches, []);
         const cm = charts.find((c) => c.inputs["chart"] === "cert-manager") as any;
         assert.equal(cm.inputs.values.replicaCount, 3);

@@ -12,7 +12,36 @@ export interface CertManagerArgs {
     replicas?: number;
 }
 
-/** cert-manager, with its CRDs: KServe's admission webhooks get their serving certificates from it. */
+/** CPU and memory requests and limits of one container, in Kubernetes quantities. */
+export interface ContainerResources {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+}
+
+function containerResources(cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ContainerResources {
+    return { requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } };
+}
+
+/** Requests and limits of cert-manager's containers (the chart defaults them to `{}`; the policy pack requires both). */
+export const certManagerResources = {
+    controller: containerResources("25m", "64Mi", "250m", "256Mi"),
+    webhook: containerResources("10m", "32Mi", "100m", "128Mi"),
+    cainjector: containerResources("25m", "64Mi", "250m", "512Mi"),
+    startupapicheck: containerResources("10m", "32Mi", "100m", "64Mi"),
+} as const;
+
+/**
+ * cert-manager, with its CRDs: KServe's admission webhooks (and the prometheus-operator's) get their serving
+ * certificates from it.
+ *
+ * The chart's `startupapicheck` Job (`check api --wait=1m`, up to 5 attempts: succeeds once cert-manager's API
+ * answers through its webhook, i.e. a dry-run CertificateRequest is admitted) is a Helm post-install hook by
+ * default, and the Helm provider drops hooks. Its hook annotations are deleted here, so the Job and its ServiceAccount and RBAC are ordinary objects
+ * of the chart: the provider creates the Job and waits for it to complete, which makes the chart (and every
+ * resource that depends on it) wait until cert-manager really works. The chart sets no
+ * `ttlSecondsAfterFinished` by default and none is set here: a TTL would let the cluster delete the finished
+ * Job, and the next refresh would then recreate (re-run) it.
+ */
 export class CertManager extends pulumi.ComponentResource {
     /** Namespace cert-manager runs in. */
     public readonly namespace: pulumi.Output<string>;
@@ -32,8 +61,18 @@ export class CertManager extends pulumi.ComponentResource {
                 values: {
                     crds: { enabled: true },
                     replicaCount,
-                    webhook: { replicaCount },
-                    cainjector: { replicaCount },
+                    resources: certManagerResources.controller,
+                    webhook: { replicaCount, resources: certManagerResources.webhook },
+                    cainjector: { replicaCount, resources: certManagerResources.cainjector },
+                    startupapicheck: {
+                        resources: certManagerResources.startupapicheck,
+                        // `null` deletes a chart default in Helm (an empty map would merge with it and keep the
+                        // hook annotations; the provider passes nulls through since 4.30). These three hold only
+                        // the hook annotations by default.
+                        jobAnnotations: null,
+                        rbac: { annotations: null },
+                        serviceAccount: { annotations: null },
+                    },
                 },
             },
             child,

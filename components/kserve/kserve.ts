@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { pinnedChart, platformNamespace } from "../kubernetes";
+import { awaitInjectedCaBundles, pinnedChart, platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
 
 export interface KServeArgs {
@@ -90,7 +90,9 @@ export class KServe extends pulumi.ComponentResource {
             {
                 ...child,
                 dependsOn: [this.crds, ...args.dependsOn],
-                transforms: args.replicas > 1 ? [controllerReplicasTransform(args.replicas)] : undefined,
+                // The chart is ready only once cert-manager has injected the CA into its (fail-closed) webhooks, so
+                // the runtimes and InferenceServices created after it are admitted, not refused with x509 errors.
+                transforms: [awaitInjectedCaBundles, ...(args.replicas > 1 ? [controllerReplicasTransform(args.replicas)] : [])],
             },
         );
         // The runtimes are validated by the controller's webhook, so they wait for the controller chart.

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { pinnedChart, platformNamespace } from "../kubernetes";
+import { awaitCaBundleAnnotation, pinnedChart, platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
 
 export interface MonitoringArgs {
@@ -17,7 +17,41 @@ export interface MonitoringArgs {
     replicas: number;
     /** Deploy Grafana with its dashboard sidecar. */
     grafana: boolean;
+    /**
+     * Resources the chart must wait for. The prometheus-operator's admission webhook gets its serving
+     * certificate from cert-manager (Issuer and Certificate objects in this chart), so pass the cert-manager
+     * chart here: its CRDs, controller and CA injector must exist before this chart is applied.
+     */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
+
+/** CPU and memory requests and limits of one container, in Kubernetes quantities. */
+export interface ContainerResources {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+}
+
+function containerResources(cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ContainerResources {
+    return { requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } };
+}
+
+/**
+ * Requests and limits of every container kube-prometheus-stack runs (the chart defaults them all to `{}`; the
+ * policy pack requires both on every container). Modest sizes for a platform cluster; Prometheus grows with the
+ * number of series scraped, so large clusters may need more.
+ */
+export const monitoringResources = {
+    prometheusOperator: containerResources("50m", "64Mi", "200m", "256Mi"),
+    /** The config-reloader sidecars the operator adds to Prometheus and Alertmanager pods. */
+    configReloader: containerResources("10m", "32Mi", "100m", "64Mi"),
+    prometheus: containerResources("200m", "512Mi", "1", "2Gi"),
+    alertmanager: containerResources("10m", "32Mi", "100m", "128Mi"),
+    kubeStateMetrics: containerResources("10m", "64Mi", "100m", "256Mi"),
+    nodeExporter: containerResources("10m", "32Mi", "100m", "64Mi"),
+    grafana: containerResources("50m", "128Mi", "500m", "512Mi"),
+    /** Grafana's dashboard and datasource sidecars (one value for all of them). */
+    grafanaSidecar: containerResources("10m", "64Mi", "100m", "128Mi"),
+} as const;
 
 /**
  * Prometheus, Alertmanager and Grafana from kube-prometheus-stack, set to pick up every ServiceMonitor,
@@ -67,8 +101,33 @@ export class Monitoring extends pulumi.ComponentResource {
                 name: release,
                 values: {
                     fullnameOverride: release,
+                    prometheusOperator: {
+                        resources: monitoringResources.prometheusOperator,
+                        prometheusConfigReloader: { resources: monitoringResources.configReloader },
+                        // The Helm provider runs no hooks, so the chart's default (a pre-install Job that creates
+                        // the operator's TLS Secret, and a post-install Job that patches the webhooks' CA) never
+                        // happens and the operator, which mounts that Secret, never starts. cert-manager issues
+                        // the Secret instead (a self-signed CA Issuer and Certificates, ordinary objects of this
+                        // chart) and injects the CA into both webhook configurations.
+                        admissionWebhooks: {
+                            certManager: { enabled: true },
+                            patch: { enabled: false },
+                            // With the patch Job off the chart defaults the webhooks to Fail, which rejects the
+                            // chart's own PrometheusRules while the operator is still starting (they are created
+                            // together). Ignore is the chart's default on its Job path: rules are still
+                            // validated whenever the webhook answers.
+                            failurePolicy: "Ignore",
+                            // The chart is ready only once its webhooks have their CA, so the PrometheusRules created
+                            // after it are really validated (with Ignore, a call failing for want of a CA would let a
+                            // rule through unchecked).
+                            mutatingWebhookConfiguration: { annotations: awaitCaBundleAnnotation },
+                            validatingWebhookConfiguration: { annotations: awaitCaBundleAnnotation },
+                        },
+                    },
+                    alertmanager: { alertmanagerSpec: { resources: monitoringResources.alertmanager } },
                     prometheus: {
                         prometheusSpec: {
+                            resources: monitoringResources.prometheus,
                             replicas: args.replicas,
                             retention: args.retention,
                             storageSpec,
@@ -80,8 +139,10 @@ export class Monitoring extends pulumi.ComponentResource {
                             scrapeConfigSelectorNilUsesHelmValues: false,
                         },
                     },
+                    "prometheus-node-exporter": { resources: monitoringResources.nodeExporter },
                     // InferenceService conditions as metrics, for the "model not ready" alerts.
                     "kube-state-metrics": {
+                        resources: monitoringResources.kubeStateMetrics,
                         rbac: { extraRules: [{ apiGroups: ["serving.kserve.io"], resources: ["inferenceservices"], verbs: ["list", "watch"] }] },
                         customResourceState: {
                             enabled: true,
@@ -106,12 +167,16 @@ export class Monitoring extends pulumi.ComponentResource {
                     },
                     grafana: {
                         enabled: args.grafana,
+                        resources: monitoringResources.grafana,
                         admin: { existingSecret: adminSecret.metadata.name, userKey: "admin-user", passwordKey: "admin-password" },
-                        sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" } },
+                        sidecar: {
+                            resources: monitoringResources.grafanaSidecar,
+                            dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" },
+                        },
                     },
                 },
             },
-            child,
+            { ...child, dependsOn: args.dependsOn },
         );
         this.prometheusUrl = pulumi.interpolate`http://${release}-prometheus.${this.namespace}.svc.cluster.local:9090`;
         this.grafanaUrl = args.grafana ? pulumi.interpolate`http://${release}-grafana.${this.namespace}.svc.cluster.local` : pulumi.output("");

@@ -146,6 +146,9 @@ export class Platform extends pulumi.ComponentResource {
                     storageSize: config.monitoring.storageSize,
                     replicas: config.monitoring.prometheusReplicas,
                     grafana: config.monitoring.grafana,
+                    // cert-manager issues the operator's admission certificate; Prometheus' volume needs the
+                    // cluster's default StorageClass (EKS: the EBS CSI driver).
+                    dependsOn: [certManager.chart, ...args.cluster.storageReady],
                 },
                 child,
             );
