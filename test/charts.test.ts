@@ -1597,13 +1597,10 @@ for (const stack of stacks) {
             assert.ok(!hooksOf(a).some((h) => h.active), "no active hook in kube-prometheus-stack itself");
         });
 
-        it("kube-prometheus-stack: waits for the cert-manager chart (its Issuer/Certificate CRDs, webhook and CA injector)", (t) => {
+        it("kube-prometheus-stack: waits for the cert-manager chart (its Issuer/Certificate CRDs, webhook and CA injector)", () => {
             const kps = charts.find((x) => x.chart.dir === "kube-prometheus-stack")!;
             const certManager = charts.find((x) => x.chart.dir === "cert-manager")!;
-            const wired = resource(kps.name).dependsOn.includes(resource(certManager.name).urn);
-            // MonitoringArgs.dependsOn exists; components/platform/platform.ts passes the cert-manager chart to it.
-            if (!wired) t.todo("pass the cert-manager chart as MonitoringArgs.dependsOn in components/platform/platform.ts");
-            assert.ok(wired, `${kps.name} depends on ${certManager.name}`);
+            assert.ok(resource(kps.name).dependsOn.includes(resource(certManager.name).urn), `${kps.name} depends on ${certManager.name}`);
         });
 
         it("cert-manager: startupapicheck is an ordinary Job (awaited by the provider), never deleted by a TTL", () => {
