@@ -56,6 +56,17 @@ export function platformNamespace(
     return new k8s.core.v1.Namespace(name, { metadata: { name: namespace, labels: { ...partOfLabel, ...labels } } }, opts);
 }
 
+/** CPU and memory requests and limits of one container, in Kubernetes quantities. */
+export interface ContainerResources {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+}
+
+/** Requests and limits for a chart workload's container (charts default them to `{}`; the policy pack requires both). */
+export function containerResources(cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ContainerResources {
+    return { requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } };
+}
+
 /** A Helm chart pin from components/versions.ts: an HTTP repository chart, or an OCI reference without repo. */
 export interface ChartPin {
     chart: string;

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { pinnedChart, platformNamespace } from "../kubernetes";
+import { containerResources, pinnedChart, platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
 
 export interface CertManagerArgs {
@@ -10,16 +10,6 @@ export interface CertManagerArgs {
     namespace?: string;
     /** Replicas of the controller, webhook and CA injector (2+ for HA). Default: 1. */
     replicas?: number;
-}
-
-/** CPU and memory requests and limits of one container, in Kubernetes quantities. */
-export interface ContainerResources {
-    requests: { cpu: string; memory: string };
-    limits: { cpu: string; memory: string };
-}
-
-function containerResources(cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ContainerResources {
-    return { requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } };
 }
 
 /** Requests and limits of cert-manager's containers (the chart defaults them to `{}`; the policy pack requires both). */

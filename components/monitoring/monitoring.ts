@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { awaitCaBundleAnnotation, pinnedChart, platformNamespace } from "../kubernetes";
+import { awaitCaBundleAnnotation, containerResources, pinnedChart, platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
 
 export interface MonitoringArgs {
@@ -23,16 +23,6 @@ export interface MonitoringArgs {
      * chart here: its CRDs, controller and CA injector must exist before this chart is applied.
      */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
-}
-
-/** CPU and memory requests and limits of one container, in Kubernetes quantities. */
-export interface ContainerResources {
-    requests: { cpu: string; memory: string };
-    limits: { cpu: string; memory: string };
-}
-
-function containerResources(cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ContainerResources {
-    return { requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } };
 }
 
 /**
