@@ -414,8 +414,39 @@ export const platformSchema = z
             const privateKey = { eks: "publicEndpoint: false", gke: "privateEndpoint: true", aks: "privateCluster: true" }[c.provider];
             ctx.addIssue({ code: "custom", path: ["cluster", "authorizedNetworks"], message: `must list the CIDRs allowed to reach the public API endpoint, or set cluster.${privateKey}` });
         }
+        // Buckets the platform store creates (Minio) or owns: seeds and model URIs must land in one of them.
+        const storeBuckets = new Set([p.objectStore.modelBucket, ...p.objectStore.extraBuckets]);
+        // A bucket name that is itself wrong is reported once, not again for every seed and model it strands.
+        const bucketsValid = [...storeBuckets].every((b) => bucketName.safeParse(b).success);
+        if (p.objectStore.provider === "minio" && bucketsValid) {
+            p.objectStore.seed.forEach((s, i) => {
+                const bucket = s.target.split("/")[0];
+                if (!storeBuckets.has(bucket)) {
+                    ctx.addIssue({ code: "custom", path: ["objectStore", "seed", i, "target"], message: `is in bucket ${bucket}, which Minio never creates; use one of ${[...storeBuckets].join(", ")} or add it to objectStore.extraBuckets` });
+                }
+            });
+        }
         const seen = new Set<string>();
         p.models.forEach((m, i) => {
+            // With Minio, the models' S3 credentials reach only Minio, so an s3:// bucket it lacks cannot be read.
+            if (p.objectStore.provider === "minio" && bucketsValid) {
+                for (const key of ["stable", "canary"] as const) {
+                    const uri = m[key]?.storageUri;
+                    const bucket = uri?.startsWith("s3://") ? uri.slice("s3://".length).split("/")[0] : undefined;
+                    if (bucket && !storeBuckets.has(bucket)) {
+                        ctx.addIssue({ code: "custom", path: ["models", i, key, "storageUri"], message: `is in bucket ${bucket}, which the Minio store does not have; use one of ${[...storeBuckets].join(", ")} or add it to objectStore.extraBuckets` });
+                    }
+                }
+            }
+            const settings = m.monitoring;
+            if (settings?.enabled && "inline" in settings.reference) {
+                const width = settings.features.length;
+                settings.reference.inline.forEach((row, r) => {
+                    if (row.length !== width) {
+                        ctx.addIssue({ code: "custom", path: ["models", i, "monitoring", "reference", "inline", r], message: `has ${row.length} values, but monitoring.features lists ${width} (one value per feature, in order)` });
+                    }
+                });
+            }
             if (seen.has(m.name)) ctx.addIssue({ code: "custom", path: ["models", i, "name"], message: `duplicates another model named ${m.name}` });
             seen.add(m.name);
             if (p.environment === "prod" && m.latencyCritical && (m.scaling.minReplicas ?? 1) < 1) {
@@ -482,7 +513,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
             return `${key}: got ${given}; ${issue.message}`;
         }
         case "unrecognized_keys":
-            return `${key}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; check the spelling against the README's config reference`;
+            return `${key}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; ${otherVariantHint(issue.path, issue.keys, raw) ?? "check the spelling against the README's config reference"}`;
         case "invalid_type":
             return value === undefined ? `${key}: got nothing; expected ${issue.expected}` : `${key}: got ${given}; ${issue.message}`;
         default:
@@ -490,21 +521,79 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     }
 }
 
+/** Every key of each variant of a discriminated union (cluster, objectStore), by variant. */
+function variantKeys(union: z.ZodDiscriminatedUnion): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const option of union.options as unknown as z.ZodObject[]) {
+        const shape = option.shape as Record<string, unknown>;
+        const provider = (shape["provider"] as z.ZodLiteral).value;
+        out.set(String(provider), Object.keys(shape));
+    }
+    return out;
+}
+
+const unionsByKey: Record<string, Map<string, string[]>> = { cluster: variantKeys(clusterSchema), objectStore: variantKeys(objectStoreSchema) };
+
+/** For keys a union variant rejects: the other variants they belong to, e.g. `"accountName" belongs to provider azure`. */
+function otherVariantHint(path: readonly PropertyKey[], keys: string[], raw: unknown): string | undefined {
+    const top = path[0];
+    if (path.length !== 1 || typeof top !== "string" || !(top in unionsByKey)) return undefined;
+    const variants = unionsByKey[top];
+    const chosen = String((valueAt(raw, path) as { provider?: unknown } | undefined)?.provider);
+    const hints = keys.flatMap((k) => {
+        const owners = [...variants.entries()].filter(([v, ks]) => v !== chosen && ks.includes(k)).map(([v]) => v);
+        return owners.length > 0 ? [`${JSON.stringify(k)} belongs to ${top}.provider ${owners.join(" or ")}`] : [];
+    });
+    return hints.length > 0 ? `${hints.join("; ")}, not ${chosen}: remove it, or switch the provider` : undefined;
+}
+
+/** Project namespaces whose keys a stack may set besides `inferstack:`: the providers' and Pulumi's own. */
+export const foreignConfigNamespaces = ["aws", "gcp", "azure-native", "kubernetes", "pulumi"] as const;
+
+/**
+ * Config keys in a namespace nothing reads (e.g. a misspelt `inferstak:domain`), as one message, or undefined.
+ * `keys` are the stack's full config keys (`<namespace>:<key>`).
+ */
+export function unknownNamespaceProblem(keys: string[], project = "inferstack"): string | undefined {
+    const allowed = new Set<string>([project, ...foreignConfigNamespaces]);
+    const stray = keys.filter((k) => !allowed.has(k.includes(":") ? k.slice(0, k.indexOf(":")) : project));
+    if (stray.length === 0) return undefined;
+    return `${stray.join(", ")}: unknown config namespace; inferstack reads ${project}: keys (and passes ${foreignConfigNamespaces.map((n) => `${n}:`).join(", ")} to their providers)`;
+}
+
 /**
  * Parses the raw `inferstack:` config (a map of top-level key to value, objects already decoded from JSON).
- * Throws a ConfigError listing every problem, one per line.
+ * Throws a ConfigError listing every problem, one per line: unknown keys and every value that does not fit.
  */
 export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfig {
     const unknownKeys = Object.keys(raw).filter((k) => !(configKeys as string[]).includes(k));
+    const lines: string[] = [];
     if (unknownKeys.length > 0) {
-        throw new ConfigError(
-            `unknown config key(s) ${unknownKeys.map((k) => `inferstack:${k}`).join(", ")}; allowed keys are ${configKeys.map((k) => `inferstack:${k}`).join(", ")}`,
-        );
+        lines.push(`  - unknown config key(s) ${unknownKeys.map((k) => `inferstack:${k}`).join(", ")}; allowed keys are ${configKeys.map((k) => `inferstack:${k}`).join(", ")}`);
     }
-    const result = platformSchema.safeParse(raw);
-    if (!result.success) {
-        const lines = result.error.issues.map((i) => `  - ${describeIssue(i, raw)}`);
-        throw new ConfigError(`invalid stack configuration:\n${lines.join("\n")}`);
-    }
+    const known = Object.fromEntries(Object.entries(raw).filter(([k]) => !unknownKeys.includes(k)));
+    const result = platformSchema.safeParse(known);
+    if (!result.success) lines.push(...result.error.issues.map((i) => `  - ${describeIssue(i, raw)}`));
+    if (lines.length > 0 || !result.success) throw new ConfigError(`invalid stack configuration:\n${lines.join("\n")}`);
     return result.data;
+}
+
+/**
+ * Things that parse but are probably wrong, for the stack entry to log as warnings: a cloud store's model URI in
+ * a bucket the platform did not create (its identity may not read it).
+ */
+export function configWarnings(c: PlatformConfig): string[] {
+    if (c.objectStore.provider === "minio") return [];
+    const scheme = { s3: "s3://", gcs: "gs://", azure: "https://" }[c.objectStore.provider];
+    const buckets = [c.objectStore.modelBucket, ...c.objectStore.extraBuckets];
+    const out: string[] = [];
+    c.models.forEach((m, i) => {
+        for (const key of ["stable", "canary"] as const) {
+            const uri = m[key]?.storageUri;
+            if (!uri?.startsWith(scheme)) continue;
+            const inStore = c.objectStore.provider === "azure" ? buckets.some((b) => uri.includes(`.blob.core.windows.net/${b}/`)) : buckets.includes(uri.slice(scheme.length).split("/")[0]);
+            if (!inStore) out.push(`inferstack:models[${i}].${key}.storageUri ${uri} is outside the platform's buckets (${buckets.join(", ")}); the models' identity is granted only those`);
+        }
+    });
+    return out;
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { ConfigError, parsePlatformConfig } from "../stacks/config";
+import { ConfigError, configWarnings, parsePlatformConfig, unknownNamespaceProblem } from "../stacks/config";
 import { RenderFailure, renderStack, repoRoot } from "../tools/renderStack";
 import { configErrorOf as errorOf, devModelsWithCanary, stackFileConfig, stackRaw } from "./helpers";
 
@@ -117,6 +117,34 @@ describe("stack configuration", () => {
             expect: [/unknown config key\(s\) inferstack:modelz/, /allowed keys are .*inferstack:models/],
         },
         {
+            name: "an unknown top-level key beside a bad value (both reported, not only the key)",
+            mutate: (r) => {
+                r.modelz = [];
+                r.domain = "NOT A DOMAIN";
+            },
+            expect: [/unknown config key\(s\) inferstack:modelz/, /inferstack:domain: got "NOT A DOMAIN"/],
+        },
+        {
+            name: "a Minio seed into a bucket Minio never creates",
+            mutate: (r) => (r.objectStore.seed[0].target = "samples/sklearn/model.joblib"),
+            expect: [/inferstack:objectStore\.seed\[0\]\.target/, /bucket samples, which Minio never creates/, /extraBuckets/],
+        },
+        {
+            name: "a model in a bucket the Minio store does not have",
+            mutate: (r) => (r.models[1].stable.storageUri = "s3://elsewhere/xgboost/iris"),
+            expect: [/inferstack:models\[1\]\.stable\.storageUri/, /bucket elsewhere, which the Minio store does not have/],
+        },
+        {
+            name: "reference rows narrower than the monitored features",
+            mutate: (r) => (r.models[1].monitoring.reference.inline[3] = [4.5, 3.7, 1.6]),
+            expect: [/inferstack:models\[1\]\.monitoring\.reference\.inline\[3\]/, /has 3 values, but monitoring\.features lists 4/],
+        },
+        {
+            name: "another object store's key after switching provider",
+            mutate: (r) => (r.objectStore.accountName = "acmemodels"),
+            expect: [/inferstack:objectStore: unknown key\(s\) "accountName"/, /belongs to objectStore\.provider azure, not minio/],
+        },
+        {
             name: "duplicate model names",
             mutate: (r) => (r.models[1].name = r.models[0].name),
             expect: [/inferstack:models\[1\]\.name/, /duplicates another model named sklearn-iris/],
@@ -178,6 +206,29 @@ describe("stack configuration", () => {
             for (const re of c.expect) assert.match(message, re);
         });
     }
+
+    it("refuses a key in a misspelt namespace, but passes the providers' own", () => {
+        const problem = unknownNamespaceProblem(["inferstak:domain", "inferstack:models", "aws:region", "kubernetes:context", "pulumi:tags"]);
+        assert.match(problem ?? "", /^inferstak:domain: unknown config namespace/);
+        assert.equal(unknownNamespaceProblem(["inferstack:domain", "gcp:project", "azure-native:location"]), undefined);
+    });
+
+    it("warns (without failing) about a cloud model outside the platform's buckets", () => {
+        const c = parsePlatformConfig(stackRaw("prod"));
+        assert.deepEqual(configWarnings(c), []);
+        const raw = stackRaw("prod");
+        raw.models[0].stable.storageUri = "s3://someone-elses-bucket/fraud/v7";
+        assert.match(configWarnings(parsePlatformConfig(raw)).join("\n"), /models\[0\]\.stable\.storageUri s3:\/\/someone-elses-bucket\/fraud\/v7 is outside the platform's buckets/);
+    });
+
+    it("a misspelt namespace in a stack file fails the render before any resource", async () => {
+        const config = { ...stackFileConfig("dev"), "inferstak:domain": "example.com" };
+        await assert.rejects(() => renderStack("dev", { config }), (err: RenderFailure) => {
+            assert.match(err.message, /inferstak:domain: unknown config namespace/);
+            assert.deepEqual(err.registeredResources, []);
+            return true;
+        });
+    });
 
     it("reports every problem at once, one per line", () => {
         const raw = devRaw();
