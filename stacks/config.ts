@@ -390,6 +390,17 @@ export const platformSchema = z
                 storageSize: quantity.optional(),
                 prometheusReplicas: z.number().int().min(1).default(1),
                 grafana: z.boolean().default(true),
+                /**
+                 * Image of the model monitor (services/monitor), built by `npm run monitor:image`; the pinned
+                 * reference in components/versions.ts when unset. On kind, a `dev.local/...` name (loaded with
+                 * `kind load docker-image`) skips Knative's tag resolution.
+                 */
+                monitorImage: z
+                    .string()
+                    .regex(/^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, "must be an image reference such as registry.example.com/inferstack/monitor:0.1.0")
+                    .refine((ref) => /@sha256:|:[^/]+$/.test(ref), "must name a tag or a digest (an untagged image means latest)")
+                    .refine((ref) => !/:latest(@|$)/.test(ref), "must not be the latest tag: pin a version")
+                    .optional(),
             })
             .strict()
             .default({ enabled: true, retention: "24h", prometheusReplicas: 1, grafana: true }),

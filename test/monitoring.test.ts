@@ -135,8 +135,9 @@ describe("model monitoring (dev stack)", () => {
                 assert.ok(titles.includes(t), `${model}: ${t}`);
             }
             const exprs = JSON.stringify(dash.panels.map((p: any) => p.targets.map((t: any) => t.expr)));
-            assert.ok(exprs.includes(`service_name=\\"${model}-predictor\\"`));
+            assert.ok(exprs.includes(`kn_service_name=\\"${model}-predictor\\"`));
             assert.ok(exprs.includes(`inferstack_feedback_accuracy{model=\\"${model}\\"}`));
+            assert.ok(exprs.includes(`inferstack_feedback_window_accuracy{model=\\"${model}\\"}`));
         }
     });
 

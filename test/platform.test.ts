@@ -171,7 +171,7 @@ describe("dev stack render", () => {
         const monitors = dev.manifests.filter((m) => m.kind === "PodMonitor" && m.metadata.namespace === "monitoring").map((m) => m.metadata.name).sort();
         const broker = manifest(dev, "PodMonitor", "knative-broker-data-plane") as any;
         assert.deepEqual(broker.spec.podMetricsEndpoints[0].portNumber, 9092);
-        assert.deepEqual(monitors, ["knative-broker-data-plane", "knative-eventing", "knative-queue-proxy", "knative-serving-control-plane", "kserve-controller", "kserve-model-servers"]);
+        assert.deepEqual(monitors, ["knative-broker-data-plane", "knative-eventing", "knative-queue-proxy", "knative-serving-control-plane", "kserve-controller"]);
     });
 
     it("serves the sample models (stable only on a first deploy), logging to the Broker", async () => {

@@ -33,9 +33,15 @@ export interface KnativeServingArgs {
     ingressServiceType?: "LoadBalancer" | "NodePort" | "ClusterIP";
 }
 
-/** Port on which Knative's control plane and queue-proxy serve Prometheus metrics once enabled. */
+/**
+ * Port on which Knative's control plane serves Prometheus metrics once `metrics-protocol` is prometheus (knative/pkg's
+ * default; the components' `metrics` container port).
+ */
 export const knativeMetricsPort = 9090;
-/** Port on which every revision's queue-proxy serves request metrics (`revision_request_*`). */
+/**
+ * Port on which every revision's queue-proxy serves its request metrics once `request-metrics-protocol` is
+ * prometheus (`http-usermetric`; `kn_serving_invocation_duration_seconds_*`, Knative 1.19+ names).
+ */
 export const queueProxyMetricsPort = 9091;
 
 /**
@@ -86,7 +92,8 @@ export class KnativeServing extends pulumi.ComponentResource {
                             "kubernetes.podspec-persistent-volume-claim": "enabled",
                             "kubernetes.podspec-persistent-volume-write": "enabled",
                         },
-                        // Knative 1.19+ exports no metrics unless a protocol is chosen.
+                        // Knative 1.19+ exports no metrics unless a protocol is chosen: `metrics-protocol` for the
+                        // control plane (port 9090), `request-metrics-protocol` for every queue-proxy (port 9091).
                         observability: {
                             "metrics-protocol": "prometheus",
                             "request-metrics-protocol": "prometheus",

@@ -82,8 +82,14 @@ export class KServe extends pulumi.ComponentResource {
                                 // Cluster-local calls go through Kourier's internal service, not Istio's local gateway.
                                 localGateway: { gatewayService: "kourier-internal.knative-serving.svc.cluster.local" },
                             },
+                            // The manager serves metrics on 127.0.0.1:8080 by default (for its kube-rbac-proxy only);
+                            // on the pod IP, the kserve-controller PodMonitor can scrape its `metrics` port.
+                            metricsBindAddress: "0.0.0.0",
                         },
-                        metricsaggregator: { enableMetricAggregation: "true", enablePrometheusScraping: "true" },
+                        // Metric aggregation only works with KServe's qpext queue-proxy, which inferstack does not
+                        // install (Knative's own queue-proxy would get a port 9088 nothing listens on), and
+                        // kube-prometheus-stack scrapes through PodMonitors, not prometheus.io annotations.
+                        metricsaggregator: { enableMetricAggregation: "false", enablePrometheusScraping: "false" },
                     },
                 },
             },

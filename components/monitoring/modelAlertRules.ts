@@ -1,11 +1,17 @@
 /**
  * Alert rules of one model, as a PrometheusRule spec. Every model gets the serving rules (canary worse than
  * stable, not ready); a monitored model also gets the monitor's (drift, outliers, feedback). Pure (no resources), so the tests can check
- * every rule group with `promtool check rules`.
+ * every rule group with `promtool check rules` and `promtool test rules`.
  *
- * Metric sources: the model monitor (`inferstack_*`, see services/monitor), Knative's queue-proxy
- * (`revision_request_*`, one series per revision: the canary is the newest revision while one runs), and
- * kube-state-metrics' custom-resource metrics for the InferenceService's Ready condition.
+ * Metric sources (each name and label is listed, with its upstream file, in test/upstream/metrics/catalogue.json):
+ * - the model monitor (`inferstack_*`, services/monitor);
+ * - Knative 1.23's queue-proxy: the OpenTelemetry histogram `kn.serving.invocation.duration` (seconds, attribute
+ *   `http.response.status_code`), exported to Prometheus as `kn_serving_invocation_duration_seconds_*`. The
+ *   revision is only a resource attribute there (in `target_info`), so the `knative-queue-proxy` PodMonitor copies
+ *   the pod's `serving.knative.dev/{revision,service,configuration}` labels onto every series as
+ *   `kn_revision_name`, `kn_service_name` and `kn_configuration_name` (see {@link revisionLabels}). While a canary
+ *   runs, the model's predictor has two revisions with traffic, compared here per revision;
+ * - kube-state-metrics' custom-resource metrics for the InferenceService's Ready condition.
  */
 export interface ModelAlertSettings {
     /** InferenceService name. */
@@ -28,20 +34,68 @@ export interface MonitorAlertSettings {
     minAccuracy: number;
 }
 
-/** Name of the kube-state-metrics metric for InferenceService conditions (configured by Monitoring). */
+/**
+ * Name of the kube-state-metrics metric for InferenceService conditions: kube-state-metrics prefixes every
+ * custom-resource metric with `kube_customresource_` unless the resource sets `metricNamePrefix` (Monitoring
+ * configures `inferenceservice_status_condition` and no prefix).
+ */
 export const isvcConditionMetric = "kube_customresource_inferenceservice_status_condition";
 
+/** Knative's request metric (queue-proxy, OpenTelemetry histogram in seconds) as Prometheus names it. */
+export const revisionRequestMetric = "kn_serving_invocation_duration_seconds";
+
+/**
+ * Series labels the queue-proxy PodMonitor adds from the revision pod's labels (Knative sets them on every
+ * revision pod), keyed by the pod label they come from.
+ */
+export const revisionLabels = {
+    "serving.knative.dev/revision": "kn_revision_name",
+    "serving.knative.dev/service": "kn_service_name",
+    "serving.knative.dev/configuration": "kn_configuration_name",
+} as const;
+
+/** Labels sent to /feedback that the windowed feedback rules need before they judge (fewer are too noisy). */
+export const minFeedbackLabels = 50;
+
+/** PromQL selector of one model's predictor revisions (KServe names the Knative Service `<isvc>-predictor`). */
+export function predictorSelector(model: string, namespace: string): string {
+    return `namespace="${namespace}", ${revisionLabels["serving.knative.dev/service"]}="${model}-predictor"`;
+}
+
+/**
+ * 5xx ratio per revision over `window`. A revision without any 5xx has no 5xx series; `or ... * 0` gives it a 0
+ * so the stable revision still counts in the comparison.
+ */
+export function errorRatioByRevision(model: string, namespace: string, window: string): string {
+    const sel = predictorSelector(model, namespace);
+    const rev = revisionLabels["serving.knative.dev/revision"];
+    const total = `sum by (${rev}) (rate(${revisionRequestMetric}_count{${sel}}[${window}]))`;
+    const errors = `sum by (${rev}) (rate(${revisionRequestMetric}_count{${sel}, http_response_status_code=~"5.."}[${window}]))`;
+    return `((${errors}) or (${total} * 0)) / ${total}`;
+}
+
+/** A latency quantile (seconds) per revision over `window`. */
+export function latencyQuantileByRevision(q: number, model: string, namespace: string, window: string): string {
+    const rev = revisionLabels["serving.knative.dev/revision"];
+    return `histogram_quantile(${q}, sum by (${rev}, le) (rate(${revisionRequestMetric}_bucket{${predictorSelector(model, namespace)}}[${window}])))`;
+}
+
+/** Requests per second per revision over `window`. */
+export function requestRateByRevision(model: string, namespace: string, window: string): string {
+    const rev = revisionLabels["serving.knative.dev/revision"];
+    return `sum by (${rev}) (rate(${revisionRequestMetric}_count{${predictorSelector(model, namespace)}}[${window}]))`;
+}
+
 export function modelAlertRules(s: ModelAlertSettings) {
-    const rev = `namespace_name="${s.namespace}", service_name="${s.model}-predictor"`;
     const labels = (severity: string) => ({ severity, model: s.model, namespace: s.namespace });
-    const errorRatioByRevision = `sum by (revision_name) (rate(revision_request_count{${rev}, response_code_class="5xx"}[5m])) / sum by (revision_name) (rate(revision_request_count{${rev}}[5m]))`;
-    const p95ByRevision = `histogram_quantile(0.95, sum by (revision_name, le) (rate(revision_request_latencies_bucket{${rev}}[5m])))`;
+    const errorRatio = errorRatioByRevision(s.model, s.namespace, "5m");
+    const p95 = latencyQuantileByRevision(0.95, s.model, s.namespace, "5m");
     const monitorRules = s.monitor ? monitorAlertRules(s.model, s.monitor, labels) : [];
     const rules = [
         ...monitorRules,
         {
             alert: "InferstackCanaryErrorRateWorse",
-            expr: `(max(${errorRatioByRevision}) > 2 * min(${errorRatioByRevision})) and (max(${errorRatioByRevision}) > 0.01)`,
+            expr: `(max(${errorRatio}) > 2 * min(${errorRatio})) and (max(${errorRatio}) > 0.01)`,
             for: "5m",
             labels: labels("critical"),
             annotations: {
@@ -51,7 +105,7 @@ export function modelAlertRules(s: ModelAlertSettings) {
         },
         {
             alert: "InferstackCanaryLatencyWorse",
-            expr: `(max(${p95ByRevision}) > 1.5 * min(${p95ByRevision})) and (max(${p95ByRevision}) > ${s.maxP95LatencySeconds * 1000})`,
+            expr: `(max(${p95}) > 1.5 * min(${p95})) and (max(${p95}) > ${s.maxP95LatencySeconds})`,
             for: "10m",
             labels: labels("warning"),
             annotations: {
@@ -73,9 +127,16 @@ export function modelAlertRules(s: ModelAlertSettings) {
     return { groups: [{ name: `inferstack-model-${s.model}`, rules }] };
 }
 
-/** The rules on the model monitor's metrics: drift, outlier rate, and accuracy (or error) from feedback. */
+/**
+ * The rules on the model monitor's metrics: drift, outlier rate, and accuracy (or error) from feedback.
+ *
+ * The feedback rules read the monitor's windowed gauges (`inferstack_feedback_window_*`: the last labels only, so a
+ * drop shows within one window rather than after all labels since start) and judge only once the window holds
+ * {@link minFeedbackLabels} labels.
+ */
 function monitorAlertRules(model: string, t: MonitorAlertSettings, labels: (severity: string) => Record<string, string>) {
     const m = `model="${model}"`;
+    const enoughLabels = `min by (model) (inferstack_feedback_window_count{${m}}) >= ${minFeedbackLabels}`;
     return [
         {
             alert: "InferstackModelDriftDetected",
@@ -100,22 +161,28 @@ function monitorAlertRules(model: string, t: MonitorAlertSettings, labels: (seve
         t.task === "classification"
             ? {
                   alert: "InferstackModelAccuracyLow",
-                  expr: `min(inferstack_feedback_accuracy{${m}}) < ${t.minAccuracy} and on() sum(inferstack_feedback_total{${m}}) >= 50`,
+                  expr: `min by (model) (inferstack_feedback_window_accuracy{${m}}) < ${t.minAccuracy} and on (model) ${enoughLabels}`,
                   for: "15m",
                   labels: labels("critical"),
                   annotations: {
                       summary: `Feedback accuracy of model ${model} below ${t.minAccuracy}`,
-                      description: `Accuracy computed from the labels sent to /feedback is {{ $value }} (threshold ${t.minAccuracy}, at least 50 labels).`,
+                      description: `Accuracy over the monitor's window of recent labels sent to /feedback is {{ $value }} (threshold ${t.minAccuracy}, at least ${minFeedbackLabels} labels in the window).`,
                   },
               }
             : {
+                  // Baseline: the lowest windowed RMSE of the last 7 days among windows that held enough labels (a
+                  // window of a few labels can be near 0 by chance). Recent labels must exist, so a stale window
+                  // does not keep the alert up.
                   alert: "InferstackModelErrorHigh",
-                  expr: `increase(inferstack_feedback_total{${m}}[1h]) > 0 and on() min(inferstack_feedback_rmse{${m}}) > 2 * min_over_time(inferstack_feedback_rmse{${m}}[7d])`,
+                  expr:
+                      `min by (model) (inferstack_feedback_window_rmse{${m}}) > 2 * min by (model) (min_over_time((inferstack_feedback_window_rmse{${m}} and on (model) inferstack_feedback_window_count{${m}} >= ${minFeedbackLabels})[7d:5m]))` +
+                      ` and on (model) ${enoughLabels}` +
+                      ` and on (model) sum by (model) (increase(inferstack_feedback_total{${m}}[1h])) > 0`,
                   for: "15m",
                   labels: labels("critical"),
                   annotations: {
                       summary: `Feedback RMSE of model ${model} doubled`,
-                      description: `The RMSE computed from the labels sent to /feedback is more than twice its lowest value over the last 7 days.`,
+                      description: `The RMSE over the monitor's window of recent labels sent to /feedback is more than twice its lowest value (windows of at least ${minFeedbackLabels} labels) over the last 7 days.`,
                   },
               },
     ];

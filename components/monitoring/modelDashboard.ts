@@ -1,6 +1,10 @@
+import { errorRatioByRevision, latencyQuantileByRevision, requestRateByRevision, revisionLabels } from "./modelAlertRules";
+
 /**
  * A Grafana dashboard for one model (JSON model, schemaVersion 39): traffic split by revision, latency, errors,
- * drift p-values, outlier rate and feedback metrics. Pure, so the tests can read every panel's queries.
+ * drift p-values, outlier rate and feedback metrics. Pure, so the tests can read every panel's queries. The
+ * serving panels use the same per-revision queries as the canary alerts (Knative 1.23's queue-proxy histogram,
+ * with the revision labels the queue-proxy PodMonitor adds).
  */
 export interface ModelDashboardSettings {
     /** InferenceService name. */
@@ -17,21 +21,21 @@ interface Panel {
 
 export function modelDashboard(s: ModelDashboardSettings) {
     const m = `model="${s.model}"`;
-    const rev = `namespace_name="${s.namespace}", service_name="${s.model}-predictor"`;
+    const rev = revisionLabels["serving.knative.dev/revision"];
     const panels: Panel[] = [
-        { title: "Traffic by revision (canary split)", unit: "reqps", targets: [{ expr: `sum by (revision_name) (rate(revision_request_count{${rev}}[1m]))`, legend: "{{revision_name}}" }] },
+        { title: "Traffic by revision (canary split)", unit: "reqps", targets: [{ expr: requestRateByRevision(s.model, s.namespace, "2m"), legend: `{{${rev}}}` }] },
         {
             title: "Latency p50 / p95 by revision",
-            unit: "ms",
+            unit: "s",
             targets: [
-                { expr: `histogram_quantile(0.5, sum by (revision_name, le) (rate(revision_request_latencies_bucket{${rev}}[5m])))`, legend: "p50 {{revision_name}}" },
-                { expr: `histogram_quantile(0.95, sum by (revision_name, le) (rate(revision_request_latencies_bucket{${rev}}[5m])))`, legend: "p95 {{revision_name}}" },
+                { expr: latencyQuantileByRevision(0.5, s.model, s.namespace, "5m"), legend: `p50 {{${rev}}}` },
+                { expr: latencyQuantileByRevision(0.95, s.model, s.namespace, "5m"), legend: `p95 {{${rev}}}` },
             ],
         },
         {
             title: "Error ratio (5xx) by revision",
             unit: "percentunit",
-            targets: [{ expr: `sum by (revision_name) (rate(revision_request_count{${rev}, response_code_class="5xx"}[5m])) / sum by (revision_name) (rate(revision_request_count{${rev}}[5m]))`, legend: "{{revision_name}}" }],
+            targets: [{ expr: errorRatioByRevision(s.model, s.namespace, "5m"), legend: `{{${rev}}}` }],
         },
         { title: "Drift p-value by feature (corrected)", unit: "none", targets: [{ expr: `inferstack_drift_p_value{${m}}`, legend: "{{feature}}" }] },
         { title: "Drift detected", unit: "bool", targets: [{ expr: `max(inferstack_drift_detected{${m}})`, legend: "drift" }] },
@@ -43,7 +47,10 @@ export function modelDashboard(s: ModelDashboardSettings) {
         {
             title: "Feedback metrics",
             unit: "none",
-            targets: ["accuracy", "precision", "recall", "f1", "mae", "rmse"].map((k) => ({ expr: `inferstack_feedback_${k}{${m}}`, legend: k })),
+            targets: [
+                ...["accuracy", "rmse"].map((k) => ({ expr: `inferstack_feedback_window_${k}{${m}}`, legend: `${k} (recent window)` })),
+                ...["accuracy", "precision", "recall", "f1", "mae", "rmse"].map((k) => ({ expr: `inferstack_feedback_${k}{${m}}`, legend: `${k} (since start)` })),
+            ],
         },
         {
             title: "Monitor events and errors",

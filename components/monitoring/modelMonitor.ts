@@ -35,6 +35,8 @@ export interface ModelMonitorArgs {
     models: MonitoredModel[];
     /** S3-compatible endpoint for `s3://` reference samples, and the Secret with its keys (Minio). */
     s3?: { endpoint: pulumi.Input<string>; credentialsSecretName: pulumi.Input<string> };
+    /** Image of the monitor service (the pinned `versions.images.monitor` when unset). */
+    image?: string;
     /** Label a ConfigMap needs for Grafana's sidecar to load it as a dashboard. */
     dashboardLabel: Record<string, string>;
     /** The Prometheus install: the PodMonitor's CRD and operator come from it. */
@@ -118,7 +120,7 @@ export class ModelMonitor extends pulumi.ComponentResource {
                             containers: [
                                 {
                                     name: "monitor",
-                                    image: versions.images.monitor,
+                                    image: args.image ?? versions.images.monitor,
                                     ports: [{ containerPort: 8080 }],
                                     env: [
                                         { name: "MONITOR_CONFIG_FILE", value: "/etc/inferstack/config.json" },

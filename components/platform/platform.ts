@@ -7,7 +7,7 @@ import { InferenceBroker } from "../knative/inferenceBroker";
 import { KnativeEventing } from "../knative/knativeEventing";
 import { KnativeOperator } from "../knative/knativeOperator";
 import { KnativeServing, knativeMetricsPort, queueProxyMetricsPort } from "../knative/knativeServing";
-import { KServe, kserveModelMetricsPort } from "../kserve/kserve";
+import { KServe } from "../kserve/kserve";
 import { platformNamespace } from "../kubernetes";
 import { ModelService } from "../models/modelService";
 import { ModelAlerts } from "../monitoring/modelAlerts";
@@ -163,7 +163,6 @@ export class Platform extends pulumi.ComponentResource {
                     modelNamespace: this.modelNamespace,
                     knativeMetricsPort,
                     queueProxyMetricsPort,
-                    kserveModelMetricsPort,
                 },
                 child,
             );
@@ -223,6 +222,7 @@ export class Platform extends pulumi.ComponentResource {
                             ? { endpoint: this.objectStore.s3Endpoint, credentialsSecretName: this.objectStore.s3CredentialsSecretName }
                             : undefined,
                     dashboardLabel: this.monitoring.dashboardLabel,
+                    image: config.monitoring.monitorImage,
                     dependsOn: [this.monitoring.chart],
                 },
                 child,
