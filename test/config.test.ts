@@ -268,3 +268,18 @@ describe("stack configuration", () => {
         }
     });
 });
+
+describe("the existing cluster names the kube context it targets", () => {
+    it("reads current-context from the kubeconfig (file, then $KUBECONFIG), and says unknown without one", async () => {
+        const { currentKubeContext } = await import("../components/cluster/existingCluster");
+        const dir = mkdtempSync(path.join(tmpdir(), "inferstack-kubeconfig-"));
+        const file = path.join(dir, "config");
+        writeFileSync(file, "apiVersion: v1\nkind: Config\ncurrent-context: kind-inferstack\ncontexts: []\n");
+        assert.equal(currentKubeContext(file), "kind-inferstack");
+        assert.equal(currentKubeContext(undefined, { KUBECONFIG: `${path.join(dir, "missing")}${path.delimiter}${file}` }), "kind-inferstack", "the first $KUBECONFIG file that sets one");
+        assert.equal(currentKubeContext(undefined, { KUBECONFIG: file }), "kind-inferstack");
+        assert.equal(currentKubeContext(path.join(dir, "missing")), undefined);
+        const render = await renderStack("dev", { config: { ...stackFileConfig("dev"), "inferstack:cluster": { provider: "existing", context: "kind-a" } } });
+        assert.equal(render.outputs["clusterName"], "kind-a");
+    });
+});

@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KubernetesCluster, NodePool } from "./kubernetesCluster";
@@ -7,6 +10,24 @@ export interface ExistingClusterArgs {
     context?: string;
     /** Path to the kubeconfig file; $KUBECONFIG or ~/.kube/config when unset. */
     kubeconfigPath?: string;
+}
+
+/**
+ * The `current-context` of a kubeconfig, as kubectl resolves it (the file given, else the first file of
+ * $KUBECONFIG that sets one, else ~/.kube/config), so a preview shows which cluster "the current context" is;
+ * undefined when no readable file sets one.
+ */
+export function currentKubeContext(kubeconfigPath?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const files = kubeconfigPath ? [kubeconfigPath] : (env["KUBECONFIG"]?.split(path.delimiter).filter((p) => p !== "") ?? [path.join(homedir(), ".kube", "config")]);
+    for (const file of files) {
+        try {
+            const m = /^current-context:\s*["']?([^"'\s#]+)/m.exec(readFileSync(file, "utf8"));
+            if (m) return m[1];
+        } catch {
+            // A missing file in $KUBECONFIG is skipped, as kubectl does.
+        }
+    }
+    return undefined;
 }
 
 /**
@@ -35,7 +56,8 @@ export class ExistingCluster extends pulumi.ComponentResource implements Kuberne
             },
             { parent: this },
         );
-        this.clusterName = pulumi.output(args.context ?? "current-context");
+        // The context the provider targets, by name: `pulumi preview` shows it among the outputs before anything runs.
+        this.clusterName = pulumi.output(args.context ?? `${currentKubeContext(args.kubeconfigPath) ?? "unknown"} (the kubeconfig's current context)`);
         this.kubeconfig = pulumi.secret(args.kubeconfigPath ?? "");
         this.nodePools = pulumi.output([]);
         this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, nodePools: this.nodePools });
