@@ -279,7 +279,19 @@ const monitorSettings = z
             .strict()
             .default({ outlierRate: 0.05, minAccuracy: 0.8, maxP95LatencySeconds: 1 }),
     })
-    .strict();
+    .strict()
+    .superRefine((m, ctx) => {
+        // The monitor's split-conformal threshold flags clean traffic at a rate of at most 1 - outlierQuantile, and
+        // needs q / (1 - q) calibration rows (every other reference row) for that guarantee.
+        const q = m.outlierQuantile;
+        const need = 2 * Math.max(1, Math.ceil(q / (1 - q) - 1e-9));
+        if ("inline" in m.reference && m.reference.inline.length < need) {
+            ctx.addIssue({ code: "custom", path: ["reference", "inline"], message: `has ${m.reference.inline.length} rows, too few for outlierQuantile ${q}: at least ${need} are needed (or lower outlierQuantile)` });
+        }
+        if (m.alerts.outlierRate <= 1 - q) {
+            ctx.addIssue({ code: "custom", path: ["alerts", "outlierRate"], message: `must be above 1 - outlierQuantile (${+(1 - q).toFixed(6)}): clean traffic is flagged at up to that rate, so the alert would fire on it` });
+        }
+    });
 
 export const modelSchema = z
     .object({

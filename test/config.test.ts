@@ -145,6 +145,16 @@ describe("stack configuration", () => {
             expect: [/inferstack:objectStore: unknown key\(s\) "accountName"/, /belongs to objectStore\.provider azure, not minio/],
         },
         {
+            name: "a reference too small for the outlier quantile",
+            mutate: (r) => (r.models[1].monitoring.outlierQuantile = 0.995),
+            expect: [/inferstack:models\[1\]\.monitoring\.reference\.inline/, /has 100 rows, too few for outlierQuantile 0\.995: at least 398/],
+        },
+        {
+            name: "an outlier alert at or below the detector's clean-traffic rate",
+            mutate: (r) => (r.models[1].monitoring.alerts = { outlierRate: 0.02 }),
+            expect: [/inferstack:models\[1\]\.monitoring\.alerts\.outlierRate/, /must be above 1 - outlierQuantile \(0\.02\)/],
+        },
+        {
             name: "duplicate model names",
             mutate: (r) => (r.models[1].name = r.models[0].name),
             expect: [/inferstack:models\[1\]\.name/, /duplicates another model named sklearn-iris/],

@@ -1,7 +1,10 @@
 /**
  * Benchmark: (1) HTTP throughput of a local monitor process fed KServe request
- * CloudEvents over loopback; (2) time of one drift check on a 1,000×20 window.
- * Bounded: 10,000 events, 32 in flight, aborts after 50 s. Loopback only.
+ * CloudEvents over loopback, side by side with a trivial Node HTTP server
+ * measured the same way in the same run (the ratio is the figure that matters:
+ * absolute numbers depend on the machine); (2) time of one drift check on a
+ * 1,000×20 window. Bounded: 30,000 events per run, 32 in flight, each run
+ * aborts after 50 s. Loopback only.
  */
 import http from "node:http";
 import { spawn } from "node:child_process";
@@ -12,11 +15,30 @@ import { CloudEvent, HTTP } from "cloudevents";
 import { DriftDetector } from "../src/drift";
 import { normalRows } from "../test/helpers";
 
-const EVENTS = 10_000;
+const EVENTS = 30_000;
+const WARMUP = 1_000;
 const CONCURRENCY = 32;
-const FEATURES = 20;
 const DEADLINE_MS = 50_000;
 const LIMIT_MS = 50;
+const FEATURES = 20;
+
+/** Ratio targets from issue 11: monitor events/s over trivial-server requests/s. */
+const SCENARIOS = [
+  { name: "dev config (4 features, window 1000)", features: 4, window: 1000, referenceRows: 200, target: 0.5 },
+  { name: "20 features x window 1000", features: 20, window: 1000, referenceRows: 1000, target: 0.35 },
+];
+
+/** The baseline: reads the body and answers 202, nothing else. Same runtime and loader as the monitor. */
+const TRIVIAL_SERVER = `
+const http = require("node:http");
+const server = http.createServer((req, res) => {
+  req.on("data", () => {});
+  req.on("end", () => { res.writeHead(202, { "content-length": 0 }); res.end(); });
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ msg: "listening", port: server.address().port })));
+process.on("SIGTERM", () => process.exit(0));
+`;
 
 function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -26,15 +48,16 @@ function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 }
 
-async function startMonitor(configFile: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: join(__dirname, ".."),
-    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", MONITOR_CONFIG_FILE: configFile, MONITOR_SHUTDOWN_DELAY_MS: "0" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+interface Child {
+  port: number;
+  stop: () => Promise<void>;
+}
+
+async function spawnServer(args: string[], env: NodeJS.ProcessEnv): Promise<Child> {
+  const child = spawn(process.execPath, args, { cwd: join(__dirname, ".."), env, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("monitor did not start")), 20_000);
+    const timer = setTimeout(() => reject(new Error("server did not start")), 20_000);
     child.stdout.on("data", (d) => {
       out += d;
       const m = /"msg":"listening","port":(\d+)/.exec(out);
@@ -43,17 +66,30 @@ async function startMonitor(configFile: string): Promise<{ port: number; stop: (
         resolve(Number(m[1]));
       }
     });
-    child.on("exit", (code) => reject(new Error(`monitor exited with ${code}`)));
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
   });
   return {
     port,
     stop: () =>
       new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
       }),
   };
 }
+
+const startMonitor = (configFile: string): Promise<Child> =>
+  spawnServer(["--import", "tsx", "src/main.ts"], {
+    PATH: process.env.PATH ?? "",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "info",
+    MONITOR_CONFIG_FILE: configFile,
+    MONITOR_SHUTDOWN_DELAY_MS: "0",
+  });
+
+const startTrivial = (): Promise<Child> => spawnServer(["--import", "tsx", "-e", TRIVIAL_SERVER], { PATH: process.env.PATH ?? "" });
 
 async function waitReady(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -64,91 +100,143 @@ async function waitReady(port: number): Promise<void> {
   throw new Error("monitor never became ready");
 }
 
-async function throughput(): Promise<void> {
-  const names = Array.from({ length: FEATURES }, (_, j) => ({ name: `f${j}`, type: "numeric" }));
-  // Config and reference go through files, as they would from a ConfigMap.
-  const dir = mkdtempSync(join(tmpdir(), "monitor-bench-"));
-  const referenceFile = join(dir, "reference.json");
-  writeFileSync(referenceFile, JSON.stringify(normalRows(1, 1000, FEATURES)));
-  const config = {
-    models: {
-      bench: {
-        features: names,
-        task: "classification",
-        reference: { file: referenceFile },
-        drift: { windowSize: 1000, minSamples: 50, pValue: 0.05, correction: "fdr" },
-      },
-    },
-  };
-  writeFileSync(join(dir, "config.json"), JSON.stringify(config));
-  const monitor = await startMonitor(join(dir, "config.json"));
-  try {
-    await waitReady(monitor.port);
-    const rows = normalRows(2, EVENTS, FEATURES);
-    // Serialise up front so the client spends its time on I/O, not JSON.
-    const messages = rows.map((row, i) =>
-      HTTP.binary(
-        new CloudEvent({
-          id: `bench-${i}`,
-          type: "org.kubeflow.serving.inference.request",
-          source: "http://localhost:9081/",
-          inferenceservicename: "bench",
-          namespace: "bench",
-          component: "predictor",
-          datacontenttype: "application/json",
-          data: { instances: [row] },
-        }),
-      ),
-    );
-    const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-    const latencies: number[] = [];
-    const statuses = new Map<string, number>();
-    let next = 0;
-    const deadline = Date.now() + DEADLINE_MS;
-    const send = (i: number): Promise<void> =>
-      new Promise((resolve, reject) => {
-        const msg = messages[i];
-        const body = msg.body as string;
-        const t0 = process.hrtime.bigint();
-        const req = http.request(
-          {
-            host: "127.0.0.1",
-            port: monitor.port,
-            method: "POST",
-            path: "/",
-            agent,
-            headers: { ...(msg.headers as Record<string, string>), "content-length": String(Buffer.byteLength(body)) },
-          },
-          (res) => {
-            res.resume();
-            res.on("end", () => {
+interface Run {
+  rate: number;
+  seconds: number;
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+  statuses: Record<string, number>;
+}
+
+/** Sends the messages with CONCURRENCY keep-alive connections; the first WARMUP are not timed (JIT). */
+async function drive(port: number, messages: { headers: Record<string, string>; body: string }[]): Promise<Run> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const latencies: number[] = [];
+  const statuses = new Map<string, number>();
+  const send = (i: number, timed: boolean): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const msg = messages[i];
+      const t0 = process.hrtime.bigint();
+      const req = http.request(
+        { host: "127.0.0.1", port, method: "POST", path: "/", agent, headers: { ...msg.headers, "content-length": String(Buffer.byteLength(msg.body)) } },
+        (res) => {
+          res.resume();
+          res.on("end", () => {
+            if (timed) {
               latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
               const key = `${res.statusCode}${res.headers["ce-type"] ? ` ${res.headers["ce-type"]}` : ""}`;
               statuses.set(key, (statuses.get(key) ?? 0) + 1);
-              resolve();
-            });
-          },
-        );
-        req.on("error", reject);
-        req.end(body);
-      });
-    const worker = async (): Promise<void> => {
-      while (next < EVENTS && Date.now() < deadline) await send(next++);
-    };
+            }
+            resolve();
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(msg.body);
+    });
+  const pass = async (from: number, to: number, timed: boolean, deadline: number): Promise<number> => {
+    let next = from;
     const started = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    agent.destroy();
-    latencies.sort((a, b) => a - b);
-    console.log(`throughput: ${latencies.length} request events (1 instance × ${FEATURES} features, drift window 1000, check after every event), concurrency ${CONCURRENCY}, keep-alive`);
-    console.log(`  ${(latencies.length / seconds).toFixed(0)} events/s over ${seconds.toFixed(2)} s`);
-    console.log(`  latency p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms, max ${latencies[latencies.length - 1].toFixed(2)} ms`);
-    console.log(`  replies ${JSON.stringify(Object.fromEntries(statuses))}`);
-    if (latencies.length < EVENTS) console.log(`  stopped at the ${DEADLINE_MS / 1000} s deadline`);
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < to && Date.now() < deadline) await send(next++, timed);
+      }),
+    );
+    return Number(process.hrtime.bigint() - started) / 1e9;
+  };
+  await pass(0, WARMUP, false, Date.now() + DEADLINE_MS);
+  const seconds = await pass(WARMUP, WARMUP + EVENTS, true, Date.now() + DEADLINE_MS);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    rate: latencies.length / seconds,
+    seconds,
+    count: latencies.length,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    max: latencies[latencies.length - 1],
+    statuses: Object.fromEntries(statuses),
+  };
+}
+
+function describe(label: string, r: Run): string {
+  return (
+    `  ${label}: ${r.rate.toFixed(0)} req/s (${r.count} in ${r.seconds.toFixed(2)} s), ` +
+    `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms, replies ${JSON.stringify(r.statuses)}` +
+    (r.count < EVENTS ? ` — stopped at the ${DEADLINE_MS / 1000} s deadline` : "")
+  );
+}
+
+async function throughput(): Promise<boolean> {
+  let pass = true;
+  const trivial = await startTrivial();
+  try {
+    for (const sc of SCENARIOS) {
+      const names = Array.from({ length: sc.features }, (_, j) => ({ name: `f${j}`, type: "numeric" }));
+      // Config and reference go through files, as they would from a ConfigMap.
+      const dir = mkdtempSync(join(tmpdir(), "monitor-bench-"));
+      const referenceFile = join(dir, "reference.json");
+      writeFileSync(referenceFile, JSON.stringify(normalRows(1, sc.referenceRows, sc.features)));
+      const config = {
+        models: {
+          bench: {
+            features: names,
+            task: "classification",
+            reference: { file: referenceFile },
+            drift: { windowSize: sc.window, minSamples: 50, pValue: 0.05, correction: "fdr" },
+            outlier: { quantile: 0.99 },
+          },
+        },
+      };
+      writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+      const rows = normalRows(2, WARMUP + EVENTS, sc.features);
+      // Serialise up front so the client spends its time on I/O, not JSON.
+      const messages = rows.map((row, i) => {
+        const m = HTTP.binary(
+          new CloudEvent({
+            id: `bench-${i}`,
+            type: "org.kubeflow.serving.inference.request",
+            source: "http://localhost:9081/",
+            inferenceservicename: "bench",
+            namespace: "bench",
+            component: "predictor",
+            datacontenttype: "application/json",
+            data: { instances: [row] },
+          }),
+        );
+        return { headers: m.headers as Record<string, string>, body: m.body as string };
+      });
+      const monitor = await startMonitor(join(dir, "config.json"));
+      try {
+        await waitReady(monitor.port);
+        // Alternate, so both servers see the same machine state; best of two each.
+        const t1 = await drive(trivial.port, messages);
+        const m1 = await drive(monitor.port, messages.map((m, i) => ({ ...m, headers: { ...m.headers, "ce-id": `a-${i}` } })));
+        const t2 = await drive(trivial.port, messages);
+        const m2 = await drive(monitor.port, messages.map((m, i) => ({ ...m, headers: { ...m.headers, "ce-id": `b-${i}` } })));
+        const t = t1.rate >= t2.rate ? t1 : t2;
+        const m = m1.rate >= m2.rate ? m1 : m2;
+        const ratio = m.rate / t.rate;
+        const ok = ratio >= sc.target;
+        pass &&= ok;
+        console.log(
+          `throughput, ${sc.name}: 1 instance per request event, ${sc.referenceRows} reference rows, drift checked at most every 1000 ms (default), ` +
+            `outliers scored per event, concurrency ${CONCURRENCY}, keep-alive, ${EVENTS} timed after ${WARMUP} warm-up, best of 2`,
+        );
+        console.log(describe("trivial Node server", t));
+        console.log(describe("monitor           ", m));
+        console.log(`  ratio monitor/trivial ${ratio.toFixed(2)} (target >= ${sc.target}: ${ok ? "PASS" : "FAIL"})`);
+      } finally {
+        await monitor.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
   } finally {
-    await monitor.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await trivial.stop();
   }
+  return pass;
 }
 
 function driftCheck(): boolean {
@@ -183,9 +271,9 @@ function driftCheck(): boolean {
 }
 
 async function main(): Promise<void> {
-  const pass = driftCheck();
-  await throughput();
-  if (!pass) process.exitCode = 1;
+  const checks = driftCheck();
+  const rates = await throughput();
+  if (!checks || !rates) process.exitCode = 1;
 }
 
 main().catch((err) => {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { outlierMinimumRows, outlierTooSmallMessage } from "./outlier";
 
 /**
  * Monitor configuration: one entry per InferenceService name (the value KServe
@@ -34,6 +35,8 @@ const driftSchema = z
     pValue: z.number().gt(0).lt(1).default(0.05),
     correction: z.enum(["bonferroni", "fdr"]).default("bonferroni"),
     minSamples: z.number().int().min(2).default(50),
+    /** Drift is tested at most this often (ms) while requests arrive, plus once after the last one; 0 = after every request event. */
+    checkIntervalMs: z.number().int().min(0).max(3_600_000).default(1000),
   })
   .refine((d) => d.minSamples <= d.windowSize, {
     message: "minSamples must not exceed windowSize",
@@ -42,6 +45,13 @@ const driftSchema = z
 
 const outlierSchema = z.strictObject({
   quantile: z.number().gt(0).lt(1).default(0.99),
+  /** false turns outlier scoring off (e.g. a reference too small for any useful quantile). */
+  enabled: z.boolean().default(true),
+});
+
+const feedbackConfigSchema = z.strictObject({
+  /** Windowed metrics cover the last windowSize labelled predictions. */
+  windowSize: z.number().int().min(1).max(1_000_000).default(500),
 });
 
 const modelSchema = z
@@ -49,8 +59,9 @@ const modelSchema = z
     features: z.array(featureSchema).min(1),
     task: z.enum(["classification", "regression"]),
     reference: referenceSchema,
-    drift: driftSchema.default({ windowSize: 1000, pValue: 0.05, correction: "bonferroni", minSamples: 50 }),
-    outlier: outlierSchema.default({ quantile: 0.99 }),
+    drift: driftSchema.default({ windowSize: 1000, pValue: 0.05, correction: "bonferroni", minSamples: 50, checkIntervalMs: 1000 }),
+    outlier: outlierSchema.default({ quantile: 0.99, enabled: true }),
+    feedback: feedbackConfigSchema.default({ windowSize: 500 }),
     positiveLabel: z.union([z.string(), z.number(), z.boolean()]).optional(),
   })
   .superRefine((m, ctx) => {
@@ -61,6 +72,18 @@ const modelSchema = z
       }
       seen.add(f.name);
     });
+    // Inline references are checked here so the process exits naming the key; file/S3 ones when loaded.
+    const numeric = m.features.some((f) => f.type === "numeric");
+    if (m.outlier.enabled && numeric && m.reference.inline !== undefined) {
+      const need = outlierMinimumRows(m.outlier.quantile);
+      if (m.reference.inline.length < need) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["reference", "inline"],
+          message: outlierTooSmallMessage(m.reference.inline.length, m.outlier.quantile, need),
+        });
+      }
+    }
     if (m.positiveLabel !== undefined && m.task !== "classification") {
       ctx.addIssue({ code: "custom", message: "positiveLabel only applies to task classification", path: ["positiveLabel"] });
     }
@@ -132,6 +155,8 @@ export interface RuntimeOptions {
   replyMode: "detections" | "always" | "never";
   maxBodyBytes: number;
   responseCacheSize: number;
+  /** Deeper JSON nesting is rejected (400) before any parsing work. */
+  maxJsonDepth: number;
 }
 
 export function runtimeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeOptions {
@@ -143,6 +168,7 @@ export function runtimeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Run
     replyMode,
     maxBodyBytes: positiveInt(env, "MONITOR_MAX_BODY_BYTES", 5 * 1024 * 1024),
     responseCacheSize: positiveInt(env, "MONITOR_RESPONSE_CACHE_SIZE", 10_000),
+    maxJsonDepth: positiveInt(env, "MONITOR_MAX_JSON_DEPTH", 64),
   };
 }
 

@@ -68,7 +68,7 @@ export class DriftDetector {
   constructor(
     private readonly features: readonly FeatureSpec[],
     reference: readonly FeatureValue[][],
-    private readonly options: ModelConfig["drift"],
+    private readonly options: Pick<ModelConfig["drift"], "windowSize" | "pValue" | "correction" | "minSamples">,
   ) {
     this.capacity = options.windowSize;
     this.referenceSize = reference.length;

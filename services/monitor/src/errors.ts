@@ -6,6 +6,8 @@ export type ErrorReason =
   | "length_mismatch"
   | "unknown_id"
   | "unsupported_type"
+  | "unsupported_version"
+  | "too_deep"
   | "too_large"
   | "not_ready"
   | "internal";

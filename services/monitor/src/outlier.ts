@@ -1,5 +1,5 @@
 import type { FeatureSpec, FeatureValue } from "./config";
-import { columnMeans, covarianceMatrix, invertSPD, leaveOneOutDistance, mahalanobis, quantileSorted, regularise } from "./stats/mahalanobis";
+import { columnMeans, covarianceMatrix, invertSPD, mahalanobis, regularise } from "./stats/mahalanobis";
 
 export interface OutlierResult {
   threshold: number;
@@ -9,33 +9,98 @@ export interface OutlierResult {
   outlier_count: number;
 }
 
+// Guards the rank arithmetic against binary rounding, e.g. (99 + 1) · 0.99 = 99.00000000000001.
+const EPS = 1e-9;
+
+/** Calibration rows m needed for the conformal rank ⌈(m + 1)·q⌉ to exist (≤ m): m ≥ q / (1 − q). */
+export function conformalMinimumCalibration(quantile: number): number {
+  return Math.max(1, Math.ceil(quantile / (1 - quantile) - EPS));
+}
+
+/** Reference rows needed: every other row calibrates, so twice the calibration minimum. */
+export function outlierMinimumRows(quantile: number): number {
+  return 2 * conformalMinimumCalibration(quantile);
+}
+
+/** 1-based rank of the conformal threshold among m calibration scores: ⌈(m + 1)·q⌉. */
+export function conformalRank(m: number, quantile: number): number {
+  return Math.ceil((m + 1) * quantile - EPS);
+}
+
+/** Shared wording for a reference too small for the quantile (inline: at config parse time; file/S3: when loaded). */
+export function outlierTooSmallMessage(rows: number, quantile: number, need: number): string {
+  return (
+    `${rows} reference rows are too few for outlier.quantile ${quantile}: the split-conformal threshold needs at least ` +
+    `${need} rows (every other row, >= ${need / 2}, calibrates it); add rows, lower outlier.quantile, or set outlier.enabled to false`
+  );
+}
+
+/** Thrown when a reference cannot give the configured false-positive guarantee. */
+export class ReferenceTooSmallError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ReferenceTooSmallError";
+  }
+}
+
 /**
- * Mahalanobis-distance outlier detector over the numeric features. Mean and
- * (ridge-regularised) covariance come from the reference, the precision matrix
- * is inverted once here, and the threshold is the configured quantile of the
- * reference rows' own distances. Those are leave-one-out distances (each row
- * against the fit without it), so about (1 − q) of unseen reference-like
- * traffic is flagged; raw in-sample distances would flag noticeably more once
- * there are many features per reference row.
+ * Mahalanobis-distance outlier detector over the numeric features, with a
+ * split-conformal threshold.
+ *
+ * The reference rows are split by position: even rows (0, 2, 4, …) fit the
+ * mean and the (ridge-regularised) covariance, whose inverse is computed once
+ * here; odd rows are the calibration set, scored against that fit. The
+ * threshold is the ⌈(m + 1)·q⌉-th smallest of the m calibration scores. A new
+ * instance exchangeable with the calibration rows (same distribution, fit held
+ * fixed) then exceeds it with probability at most 1 − q — exactly
+ * 1 − ⌈(m + 1)q⌉/(m + 1) — whatever the distribution and however many
+ * features, because its score is just as likely to take any rank among the
+ * m + 1 scores. The rank exists only if m ≥ q/(1 − q), so smaller references
+ * are refused (see outlierMinimumRows).
+ *
+ * The guarantee is averaged over reference samples; for one fixed reference the
+ * realised rate scatters around it with standard deviation ≈ √(q(1 − q)/m), so
+ * more calibration rows make it tighter.
  */
 export class OutlierDetector {
   readonly enabled: boolean;
   readonly threshold: number;
+  /** Calibration rows the threshold was taken from (0 when disabled). */
+  readonly calibrationSize: number;
   private readonly numeric: number[];
   private readonly mean: Float64Array;
   private readonly precision: Float64Array;
   private readonly scratch: Float64Array;
 
-  constructor(features: readonly FeatureSpec[], reference: readonly FeatureValue[][], readonly quantile: number) {
+  constructor(
+    features: readonly FeatureSpec[],
+    reference: readonly FeatureValue[][],
+    readonly quantile: number,
+    enabled = true,
+  ) {
     this.numeric = features.flatMap((f, j) => (f.type === "numeric" ? [j] : []));
     const d = this.numeric.length;
-    this.enabled = d > 0;
+    this.enabled = enabled && d > 0;
     this.scratch = new Float64Array(d);
+    if (!this.enabled) {
+      this.mean = new Float64Array(0);
+      this.precision = new Float64Array(0);
+      this.threshold = Infinity;
+      this.calibrationSize = 0;
+      return;
+    }
+    const need = outlierMinimumRows(quantile);
+    if (reference.length < need) {
+      throw new ReferenceTooSmallError(outlierTooSmallMessage(reference.length, quantile, need));
+    }
     const rows = reference.map((row) => Float64Array.from(this.numeric, (j) => row[j] as number));
-    this.mean = columnMeans(rows, d);
-    this.precision = d > 0 ? invertSPD(regularise(covarianceMatrix(rows, this.mean), d), d) : new Float64Array(0);
-    const own = Float64Array.from(rows, (r) => leaveOneOutDistance(mahalanobis(r, this.mean, this.precision), rows.length)).sort();
-    this.threshold = d > 0 ? quantileSorted(own, quantile) : Infinity;
+    const fit = rows.filter((_, i) => i % 2 === 0);
+    const calibration = rows.filter((_, i) => i % 2 === 1);
+    this.mean = columnMeans(fit, d);
+    this.precision = invertSPD(regularise(covarianceMatrix(fit, this.mean), d), d);
+    const scores = Float64Array.from(calibration, (r) => mahalanobis(r, this.mean, this.precision)).sort();
+    this.calibrationSize = scores.length;
+    this.threshold = scores[conformalRank(scores.length, quantile) - 1];
   }
 
   scoreOne(row: readonly FeatureValue[]): number {

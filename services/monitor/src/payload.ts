@@ -12,17 +12,42 @@ function isObject(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** JSON for error messages, bounded in length and safe on anything. */
+export function safeJson(v: unknown): string {
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    s = undefined;
+  }
+  s ??= String(v);
+  return s.length > 100 ? `${s.slice(0, 100)}…` : s;
+}
+
+/** Keys of KServe model/server metadata and health answers (v1 and v2), which the logger also forwards. */
+const METADATA_KEYS = ["name", "ready", "live", "versions", "platform", "extensions", "models"];
+
+/**
+ * A logged response that answers a metadata or health GET (e.g. v1 `{"name","ready"}`, v2
+ * `{"name","versions","platform","inputs","outputs"}` whose outputs carry no data) rather than an inference.
+ */
+export function isMetadataPayload(d: unknown): boolean {
+  if (!isObject(d) || "predictions" in d) return false;
+  if (Array.isArray(d.outputs) && d.outputs.some((o) => isObject(o) && "data" in o)) return false;
+  return METADATA_KEYS.some((k) => k in d);
+}
+
 const malformed = (model: string, msg: string): MonitorError => new MonitorError(400, "malformed", msg, model);
 
 function coerce(v: unknown, f: FeatureSpec, where: string, model: string): FeatureValue {
   if (f.type === "numeric") {
     if (typeof v === "number" && Number.isFinite(v)) return v;
     if (typeof v === "boolean") return v ? 1 : 0;
-    throw malformed(model, `${where} feature "${f.name}" must be a finite number, got ${JSON.stringify(v) ?? String(v)}`);
+    throw malformed(model, `${where} feature "${f.name}" must be a finite number, got ${safeJson(v)}`);
   }
   if (typeof v === "string") return v;
   if (typeof v === "number" || typeof v === "boolean") return String(v);
-  throw malformed(model, `${where} feature "${f.name}" must be a string or number, got ${JSON.stringify(v) ?? String(v)}`);
+  throw malformed(model, `${where} feature "${f.name}" must be a string or number, got ${safeJson(v)}`);
 }
 
 function expectFeatures(features: readonly FeatureSpec[]): string {

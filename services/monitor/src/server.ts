@@ -6,10 +6,12 @@ import type { FeatureValue, ModelConfig, MonitorConfig, RuntimeOptions } from ".
 import { DriftDetector, type DriftResult } from "./drift";
 import { MonitorError } from "./errors";
 import { ExchangeStore, FeedbackStats, type FeedbackSnapshot, type LoggedExchange } from "./feedback";
+import { exceedsJsonDepth } from "./jsonDepth";
 import { createLogger, type Logger } from "./logger";
 import { createMetrics, type Metrics } from "./metrics";
-import { OutlierDetector, type OutlierResult } from "./outlier";
-import { extractInstances, extractPredictions, instanceKey } from "./payload";
+import { OutlierDetector, ReferenceTooSmallError, type OutlierResult } from "./outlier";
+import { extractInstances, extractPredictions, instanceKey, isMetadataPayload } from "./payload";
+import { seldonFeedback } from "./seldon";
 import { loadReference } from "./reference";
 
 export const EVENT_TYPES = {
@@ -24,7 +26,32 @@ export const REPLY_TYPES = {
   feedback: "io.inferstack.monitor.feedback",
 } as const;
 
-type EventKind = "request" | "response" | "feedback";
+type EventKind = "request" | "response" | "feedback" | "metadata";
+
+type PostRoute = { kind: "event" } | { kind: "feedback" } | { kind: "seldon"; model?: string };
+
+/** POST routes: CloudEvents at `/`, feedback at `/feedback`, Seldon's feedback API with or without its ingress prefix. */
+function postRoute(path: string): PostRoute | undefined {
+  if (path === "/") return { kind: "event" };
+  if (path === "/feedback") return { kind: "feedback" };
+  if (path === "/api/v1.0/feedback") return { kind: "seldon" };
+  const m = /^\/seldon\/[^/]+\/([^/]+)\/api\/v1\.0\/feedback$/.exec(path);
+  if (m) {
+    let model: string;
+    try {
+      model = decodeURIComponent(m[1]);
+    } catch {
+      model = m[1];
+    }
+    return { kind: "seldon", model };
+  }
+  return undefined;
+}
+
+const GET_PATHS = new Set(["/healthz", "/readyz", "/metrics", "/status"]);
+
+/** CloudEvents spec versions accepted (KServe's logger and Knative brokers send 1.0). */
+const SPEC_VERSIONS = ["1.0"];
 
 export interface ServerOptions extends Partial<RuntimeOptions> {
   /** Environment for S3 settings (defaults to process.env). */
@@ -49,6 +76,10 @@ interface ModelRuntime {
   store: ExchangeStore;
   stats: FeedbackStats;
   lastDrift?: DriftResult & { checked_at: string };
+  /** performance.now() of the last drift check. */
+  lastCheckAt?: number;
+  /** Trailing check, so the gauges catch up with the window after the last request of a burst. */
+  checkTimer?: NodeJS.Timeout;
 }
 
 export interface MonitorServer {
@@ -78,15 +109,11 @@ const feedbackSchema = z
     instances: z.array(z.unknown()).min(1).optional(),
     predictions: z.array(z.unknown()).optional(),
     truth: z.array(z.unknown()).min(1),
+    reward: z.number().finite().optional(),
   })
   .refine((f) => f.id !== undefined || f.instances !== undefined, {
     message: 'feedback needs either "id" (the request id) or "instances"',
   });
-
-/** Label value for a model name taken from untrusted input (bounded length). */
-function modelLabel(name: unknown): string {
-  return typeof name === "string" && name.length > 0 ? name.slice(0, 63) : "unknown";
-}
 
 function describeValidation(err: unknown): string {
   if (err instanceof SyntaxError) return `invalid JSON (${err.message})`;
@@ -105,23 +132,11 @@ function hasCloudEventHeaders(headers: http.IncomingHttpHeaders): boolean {
   return headers["ce-id"] !== undefined || headers["ce-specversion"] !== undefined || ct.startsWith("application/cloudevents");
 }
 
-/** Decodes event data to a JSON value: the SDK parses JSON content types, raw text and base64 payloads are parsed here. */
-function eventData(ev: CloudEventV1<unknown>, model: string): unknown {
-  let d: unknown = ev.data;
-  if (d === undefined || d === null) throw new MonitorError(400, "malformed", "CloudEvent has no data", model);
-  if (ArrayBuffer.isView(d)) {
-    // Structured-mode data_base64 arrives as a typed array of bytes.
-    const bytes = Uint8Array.from(d as unknown as ArrayLike<number>);
-    d = Buffer.from(bytes).toString("utf8");
-  }
-  if (typeof d === "string") {
-    try {
-      return JSON.parse(d);
-    } catch {
-      throw new MonitorError(400, "malformed", "CloudEvent data is not valid JSON", model);
-    }
-  }
-  return d;
+function isEmptyData(d: unknown): boolean {
+  if (d === undefined || d === null) return true;
+  if (typeof d === "string") return d.trim() === "";
+  if (ArrayBuffer.isView(d)) return d.byteLength === 0;
+  return false;
 }
 
 export function createServer(config: MonitorConfig, options: ServerOptions = {}): MonitorServer {
@@ -129,6 +144,7 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
   const replyMode = options.replyMode ?? "detections";
   const maxBodyBytes = options.maxBodyBytes ?? 5 * 1024 * 1024;
   const cacheSize = options.responseCacheSize ?? 10_000;
+  const maxJsonDepth = options.maxJsonDepth ?? 64;
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
   const loader = options.loadReference ?? ((name: string, cfg: ModelConfig) => loadReference(name, cfg, { env: options.env }));
   let draining = false;
@@ -157,7 +173,7 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
       try {
         const reference = await loader(rt.name, rt.cfg);
         rt.drift = new DriftDetector(rt.cfg.features, reference, rt.cfg.drift);
-        rt.outlier = new OutlierDetector(rt.cfg.features, reference, rt.cfg.outlier.quantile);
+        rt.outlier = new OutlierDetector(rt.cfg.features, reference, rt.cfg.outlier.quantile, rt.cfg.outlier.enabled);
         rt.referenceSize = reference.length;
         rt.status = "ready";
         rt.error = undefined;
@@ -166,7 +182,7 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
         return;
       } catch (err) {
         rt.status = "error";
-        rt.error = (err as Error).message;
+        rt.error = err instanceof ReferenceTooSmallError ? `models.${rt.name}.reference: ${err.message}` : (err as Error).message;
         log.error("reference load failed, retrying", { model: rt.name, error: rt.error, retry_in_ms: delay });
         await sleep(delay);
         delay = Math.min(delay * 2, 30_000);
@@ -175,6 +191,37 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
   }
 
   const ready = Promise.all([...models.values()].map((rt) => loadModel(rt))).then(() => undefined);
+  /** Label value for a model name from untrusted input: only configured models create series. */
+  function modelLabel(name: unknown): string {
+    return typeof name === "string" && models.has(name) ? name : "unknown";
+  }
+
+  /** JSON.parse after an iterative depth check, so no recursive code ever sees deep nesting. */
+  function parseJson(text: string, what: string, model = "unknown"): unknown {
+    if (exceedsJsonDepth(text, maxJsonDepth)) {
+      throw new MonitorError(400, "too_deep", `${what} nests JSON deeper than ${maxJsonDepth} levels (MONITOR_MAX_JSON_DEPTH)`, model);
+    }
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new MonitorError(400, "malformed", `${what} is not valid JSON (${(err as Error).message})`, model);
+    }
+  }
+
+  /** Decodes event data to a JSON value: the SDK parses JSON content types, raw text and base64 payloads are parsed here. */
+  function eventData(ev: CloudEventV1<unknown>, model: string): unknown {
+    let d: unknown = ev.data;
+    if (d === undefined || d === null) throw new MonitorError(400, "malformed", "CloudEvent has no data", model);
+    if (ArrayBuffer.isView(d)) {
+      // Structured-mode data_base64 arrives as a typed array of bytes.
+      const bytes = Uint8Array.from(d as unknown as ArrayLike<number>);
+      d = Buffer.from(bytes).toString("utf8");
+    }
+    if (typeof d === "string") return parseJson(d, "CloudEvent data", model);
+    if (typeof d !== "object") throw new MonitorError(400, "malformed", "CloudEvent data must be a JSON object", model);
+    return d;
+  }
+
   const allReady = (): boolean => [...models.values()].every((rt) => rt.status === "ready");
 
   function runtimeFor(name: unknown): ModelRuntime {
@@ -212,13 +259,17 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
     metrics.driftWindowSize.set(m, drift.size);
     let driftResult: DriftResult | undefined;
     if (drift.size >= drift.minSamples) {
-      driftResult = drift.check();
-      rt.lastDrift = { ...driftResult, checked_at: new Date().toISOString() };
-      for (const f of driftResult.features) {
-        metrics.driftPValue.set({ model: rt.name, feature: f.name }, f.p_value_corrected);
-        metrics.driftDistance.set({ model: rt.name, feature: f.name }, f.distance);
+      const interval = rt.cfg.drift.checkIntervalMs;
+      const now = performance.now();
+      if (interval === 0 || rt.lastCheckAt === undefined || now - rt.lastCheckAt >= interval) {
+        driftResult = checkDrift(rt);
+      } else if (!rt.checkTimer) {
+        rt.checkTimer = setTimeout(() => {
+          rt.checkTimer = undefined;
+          if (!closed) checkDrift(rt);
+        }, interval - (now - rt.lastCheckAt));
+        rt.checkTimer.unref();
       }
-      metrics.driftDetected.set(m, driftResult.is_drift ? 1 : 0);
     }
     metrics.eventsTotal.inc({ model: rt.name, type: "request" });
 
@@ -238,6 +289,32 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
     };
   }
 
+  /**
+   * Tests the current window and publishes the result. Runs at most once per drift.checkIntervalMs while
+   * requests arrive (the window moves by a handful of rows between checks, so per-event checks only repeat
+   * nearly the same, strongly correlated test), and once more after the last request of a burst.
+   */
+  function checkDrift(rt: ModelRuntime): DriftResult {
+    if (rt.checkTimer) {
+      clearTimeout(rt.checkTimer);
+      rt.checkTimer = undefined;
+    }
+    const result = (rt.drift as DriftDetector).check();
+    rt.lastCheckAt = performance.now();
+    rt.lastDrift = { ...result, checked_at: new Date().toISOString() };
+    for (const f of result.features) {
+      metrics.driftPValue.set({ model: rt.name, feature: f.name }, f.p_value_corrected);
+      metrics.driftDistance.set({ model: rt.name, feature: f.name }, f.distance);
+    }
+    metrics.driftDetected.set({ model: rt.name }, result.is_drift ? 1 : 0);
+    return result;
+  }
+
+  function onMetadata(rt: ModelRuntime): Reply {
+    metrics.eventsTotal.inc({ model: rt.name, type: "metadata" });
+    return NONE;
+  }
+
   function onResponse(rt: ModelRuntime, id: string, data: unknown): Reply {
     rt.store.recordResponse(id, extractPredictions(data, rt.name));
     metrics.eventsTotal.inc({ model: rt.name, type: "response" });
@@ -249,7 +326,10 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
     request_id?: string;
     labelled: number;
     duplicates: number;
+    /** Cumulative since start. */
     metrics: FeedbackSnapshot;
+    /** Over the last feedback.windowSize labelled predictions. */
+    window_metrics: FeedbackSnapshot;
   }
 
   function onFeedback(body: unknown, fallbackModel?: unknown): FeedbackOutcome {
@@ -261,7 +341,38 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
       const msg = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
       throw new MonitorError(400, "malformed", `invalid feedback: ${msg}`, modelLabel(bodyModel ?? fallbackModel));
     }
-    const fb = parsed.data;
+    return applyFeedback(parsed.data);
+  }
+
+  function recordReward(rt: ModelRuntime, reward: number | undefined): void {
+    if (reward === undefined) return;
+    metrics.feedbackRewardTotal.inc({ model: rt.name }, reward);
+    metrics.feedbackRewardMessagesTotal.inc({ model: rt.name });
+  }
+
+  function publishFeedbackMetrics(rt: ModelRuntime): void {
+    const m = { model: rt.name };
+    const snap = rt.stats.snapshot();
+    const win = rt.stats.windowSnapshot();
+    if (snap.task === "classification" && win.task === "classification") {
+      metrics.feedbackAccuracy.set(m, snap.accuracy);
+      metrics.feedbackPrecision.set(m, snap.precision);
+      metrics.feedbackRecall.set(m, snap.recall);
+      metrics.feedbackF1.set(m, snap.f1);
+      metrics.feedbackWindowAccuracy.set(m, win.accuracy);
+      metrics.feedbackWindowPrecision.set(m, win.precision);
+      metrics.feedbackWindowRecall.set(m, win.recall);
+      metrics.feedbackWindowF1.set(m, win.f1);
+    } else if (snap.task === "regression" && win.task === "regression") {
+      metrics.feedbackMae.set(m, snap.mae);
+      metrics.feedbackRmse.set(m, snap.rmse);
+      metrics.feedbackWindowMae.set(m, win.mae);
+      metrics.feedbackWindowRmse.set(m, win.rmse);
+    }
+    metrics.feedbackWindowCount.set(m, win.count);
+  }
+
+  function applyFeedback(fb: z.infer<typeof feedbackSchema>): FeedbackOutcome {
     const rt = runtimeFor(fb.model);
     const name = rt.name;
 
@@ -279,6 +390,13 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
         throw new MonitorError(400, "length_mismatch", `truth has ${fb.truth.length} values but request "${fb.id}" has ${ex.predictions.length} predictions`, name);
       }
       ex.predictions.forEach((p, row) => pairs.push({ exchange: ex, row, prediction: p, truth: fb.truth[row] }));
+    } else if (fb.instances === undefined) {
+      // Predictions without instances (Seldon feedback with a response but no request): paired by position.
+      const predictions = fb.predictions ?? [];
+      if (fb.truth.length !== predictions.length) {
+        throw new MonitorError(400, "length_mismatch", `truth has ${fb.truth.length} values but the response has ${predictions.length} predictions`, name);
+      }
+      predictions.forEach((p, i) => pairs.push({ row: i, prediction: p, truth: fb.truth[i] }));
     } else {
       const rows = extractInstances({ instances: fb.instances }, rt.cfg.features, name);
       if (fb.truth.length !== rows.length) {
@@ -310,20 +428,45 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
     );
     for (const p of fresh) p.exchange?.labelled.add(p.row);
 
-    const snap = rt.stats.snapshot();
     const m = { model: name };
     if (labelled > 0) metrics.feedbackTotal.inc(m, labelled);
-    if (snap.task === "classification") {
-      metrics.feedbackAccuracy.set(m, snap.accuracy);
-      metrics.feedbackPrecision.set(m, snap.precision);
-      metrics.feedbackRecall.set(m, snap.recall);
-      metrics.feedbackF1.set(m, snap.f1);
-    } else {
-      metrics.feedbackMae.set(m, snap.mae);
-      metrics.feedbackRmse.set(m, snap.rmse);
-    }
+    publishFeedbackMetrics(rt);
+    recordReward(rt, fb.reward);
     metrics.eventsTotal.inc({ model: name, type: "feedback" });
-    return { model: name, request_id: fb.id, labelled, duplicates: pairs.length - fresh.length, metrics: snap };
+    return {
+      model: name,
+      request_id: fb.id,
+      labelled,
+      duplicates: pairs.length - fresh.length,
+      metrics: rt.stats.snapshot(),
+      window_metrics: rt.stats.windowSnapshot(),
+    };
+  }
+
+  /**
+   * Seldon Core's feedback API (`POST /api/v1.0/feedback`, also under `/seldon/<namespace>/<deployment>/`):
+   * `{"request", "response", "reward", "truth"}` SeldonMessages with `data.ndarray` or `data.tensor`.
+   * The reward is counted; truth (when given) is scored against the response's predictions, or joined by
+   * the request's instances when the response is missing.
+   */
+  function onSeldonFeedback(body: unknown, pathModel: string | undefined, queryModel: string | null): FeedbackOutcome & { reward?: number } {
+    const only = models.size === 1 ? [...models.keys()][0] : undefined;
+    const name = pathModel ?? queryModel ?? (typeof (body as { model?: unknown })?.model === "string" ? (body as { model: string }).model : undefined) ?? only;
+    if (name === undefined) {
+      throw new MonitorError(400, "malformed", `Seldon feedback needs the model: POST /seldon/<namespace>/<model>/api/v1.0/feedback or ?model=<name> (configured: ${[...models.keys()].join(", ")})`);
+    }
+    const rt = runtimeFor(name);
+    const fb = seldonFeedback(body, rt.name);
+    if (fb.truth === undefined) {
+      recordReward(rt, fb.reward);
+      metrics.eventsTotal.inc({ model: rt.name, type: "feedback" });
+      return { model: rt.name, labelled: 0, duplicates: 0, metrics: rt.stats.snapshot(), window_metrics: rt.stats.windowSnapshot(), reward: fb.reward };
+    }
+    if (fb.instances === undefined && fb.predictions === undefined) {
+      throw new MonitorError(400, "malformed", "Seldon feedback with truth needs the response (predictions) or the request (instances to join with the logged prediction)", rt.name);
+    }
+    const outcome = applyFeedback({ model: rt.name, instances: fb.instances, predictions: fb.predictions, truth: fb.truth, reward: fb.reward });
+    return { ...outcome, reward: fb.reward };
   }
 
   function feedbackEventReply(outcome: FeedbackOutcome, namespace?: string): Reply {
@@ -332,6 +475,12 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
   }
 
   function parseCloudEvent(headers: http.IncomingHttpHeaders, body: string): CloudEventV1<unknown> {
+    const unsupportedVersion = (v: unknown, model: unknown) =>
+      new MonitorError(400, "unsupported_version", `unsupported CloudEvents specversion ${JSON.stringify(String(v)).slice(0, 40)} (supported: ${SPEC_VERSIONS.join(", ")})`, modelLabel(model));
+    const headerVersion = headers["ce-specversion"];
+    if (headerVersion !== undefined && !SPEC_VERSIONS.includes(String(headerVersion))) throw unsupportedVersion(headerVersion, headers["ce-inferenceservicename"]);
+    const contentType = String(headers["content-type"] ?? "");
+    if (headerVersion !== undefined && !contentType.startsWith("application/cloudevents")) return parseBinary(headers, body, contentType);
     let ev: CloudEventV1<unknown> | CloudEventV1<unknown>[];
     try {
       ev = HTTP.toEvent({ headers, body });
@@ -340,6 +489,7 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
       throw new MonitorError(400, "malformed", `not a valid CloudEvent: ${describeValidation(err)}`, modelLabel(headers["ce-inferenceservicename"]));
     }
     if (Array.isArray(ev)) throw new MonitorError(400, "malformed", "batched CloudEvents are not supported");
+    if (!SPEC_VERSIONS.includes(String(ev.specversion))) throw unsupportedVersion(ev.specversion, ev.inferenceservicename);
     try {
       // toEvent does not validate; required attributes (id, source, type, specversion) are checked here.
       (ev instanceof CloudEvent ? ev : new CloudEvent(ev, false)).validate();
@@ -349,16 +499,43 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
     return ev;
   }
 
+  /**
+   * Binary mode (what KServe's logger and Knative deliver), decoded directly: attributes from the ce-*
+   * headers, data left as text for eventData to parse with the depth bound. It checks what the SDK's
+   * validation would (required id/source/type, specversion) at a fraction of the cost per event.
+   */
+  function parseBinary(headers: http.IncomingHttpHeaders, body: string, contentType: string): CloudEventV1<unknown> {
+    const ev: Record<string, unknown> = {};
+    for (const key in headers) {
+      if (key.length > 3 && key.startsWith("ce-")) {
+        const v = headers[key];
+        ev[key.slice(3)] = Array.isArray(v) ? v.join(",") : v;
+      }
+    }
+    const missing = ["id", "source", "type"].filter((a) => typeof ev[a] !== "string" || ev[a] === "");
+    if (missing.length > 0) {
+      throw new MonitorError(400, "malformed", `invalid CloudEvent: missing required attribute(s) ${missing.map((a) => `ce-${a}`).join(", ")}`, modelLabel(ev.inferenceservicename));
+    }
+    if (contentType !== "") ev.datacontenttype = contentType;
+    if (body !== "") ev.data = body;
+    return ev as unknown as CloudEventV1<unknown>;
+  }
+
   function handleCloudEvent(ev: CloudEventV1<unknown>): { kind: EventKind; reply: Reply } {
     const namespace = typeof ev.namespace === "string" ? ev.namespace : undefined;
     switch (ev.type) {
       case EVENT_TYPES.request: {
         const rt = runtimeFor(ev.inferenceservicename);
+        // KServe's logger also forwards metadata/health GETs (no body): nothing to monitor, not an error.
+        if (isEmptyData(ev.data)) return { kind: "metadata", reply: onMetadata(rt) };
         return { kind: "request", reply: onRequest(rt, ev.id, eventData(ev, rt.name), namespace) };
       }
       case EVENT_TYPES.response: {
         const rt = runtimeFor(ev.inferenceservicename);
-        return { kind: "response", reply: onResponse(rt, ev.id, eventData(ev, rt.name)) };
+        if (isEmptyData(ev.data)) return { kind: "metadata", reply: onMetadata(rt) };
+        const data = eventData(ev, rt.name);
+        if (isMetadataPayload(data)) return { kind: "metadata", reply: onMetadata(rt) };
+        return { kind: "response", reply: onResponse(rt, ev.id, data) };
       }
       case EVENT_TYPES.feedback: {
         const outcome = onFeedback(eventData(ev, modelLabel(ev.inferenceservicename)), ev.inferenceservicename);
@@ -445,25 +622,31 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
     metrics.eventErrorsTotal.inc({ model: err.model, reason: err.reason });
   }
 
-  async function handleEventPost(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
+  async function handleEventPost(req: http.IncomingMessage, res: http.ServerResponse, route: PostRoute, query: URLSearchParams): Promise<void> {
     const started = process.hrtime.bigint();
     let kind: EventKind | undefined;
     try {
       const raw = await readBody(req);
-      if (path === "/feedback" && !hasCloudEventHeaders(req.headers)) {
+      const text = raw.toString("utf8");
+      // Bounded before anything recursive (the SDK, payload decoding) touches it; data_base64 is checked again when decoded.
+      if (exceedsJsonDepth(text, maxJsonDepth)) {
+        throw new MonitorError(400, "too_deep", `request body nests JSON deeper than ${maxJsonDepth} levels (MONITOR_MAX_JSON_DEPTH)`, modelLabel(req.headers["ce-inferenceservicename"]));
+      }
+      if (route.kind === "seldon") {
         kind = "feedback";
-        let body: unknown;
-        try {
-          body = JSON.parse(raw.toString("utf8"));
-        } catch {
-          throw new MonitorError(400, "malformed", "feedback body is not valid JSON");
-        }
-        const outcome = onFeedback(body);
+        const outcome = onSeldonFeedback(parseJson(text, "Seldon feedback body"), route.model, query.get("model"));
+        // A SeldonMessage, so Seldon clients can parse it; the outcome travels in meta.tags.
+        const { metrics: cumulative, window_metrics: window, ...rest } = outcome;
+        sendJson(res, 200, { meta: { tags: { ...rest, metrics: cumulative, window_metrics: window } }, data: { names: [], ndarray: [] } });
+      } else if (route.kind === "feedback" && !hasCloudEventHeaders(req.headers)) {
+        kind = "feedback";
+        const outcome = onFeedback(parseJson(text, "feedback body"));
         sendJson(res, 200, { status: outcome.labelled === 0 && outcome.duplicates > 0 ? "duplicate" : "ok", ...outcome });
       } else {
-        const ev = parseCloudEvent(req.headers, raw.toString("utf8"));
-        kind = ev.type === EVENT_TYPES.request ? "request" : ev.type === EVENT_TYPES.response ? "response" : ev.type === EVENT_TYPES.feedback ? "feedback" : undefined;
-        sendReply(res, handleCloudEvent(ev).reply);
+        const ev = parseCloudEvent(req.headers, text);
+        const handled = handleCloudEvent(ev);
+        kind = handled.kind;
+        sendReply(res, handled.reply);
       }
     } catch (err) {
       const me =
@@ -491,18 +674,26 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
         outlier_threshold: rt.outlier?.enabled ? rt.outlier.threshold : undefined,
         last_drift: rt.lastDrift,
         feedback: rt.stats.snapshot(),
+        feedback_window: { size: rt.stats.windowSize, ...rt.stats.windowSnapshot() },
       };
     }
     return out;
   }
 
   const server = http.createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
     const method = req.method ?? "GET";
     const route = async (): Promise<void> => {
-      if (path === "/" || path === "/feedback") {
+      const post = postRoute(path);
+      if (post) {
         if (method !== "POST") return sendJson(res, 405, { error: `use POST for ${path}` }, { allow: "POST" });
-        return handleEventPost(req, res, path);
+        return handleEventPost(req, res, post, new URLSearchParams(q < 0 ? "" : url.slice(q + 1)));
+      }
+      if (!GET_PATHS.has(path)) {
+        req.resume();
+        return sendJson(res, 404, { error: `no route for ${method} ${path.slice(0, 200)}` });
       }
       if (method !== "GET" && method !== "HEAD") return sendJson(res, 405, { error: `use GET for ${path}` }, { allow: "GET" });
       switch (path) {
@@ -564,6 +755,10 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
     close(timeoutMs = 10_000) {
       draining = true;
       closed = true;
+      for (const rt of models.values()) {
+        if (rt.checkTimer) clearTimeout(rt.checkTimer);
+        rt.checkTimer = undefined;
+      }
       for (const [t, wake] of sleepers) {
         clearTimeout(t);
         wake();

@@ -11,13 +11,15 @@ import { loadReference, parseCsv, s3SettingsFromEnv } from "../src/reference";
 const base = () => ({
   features: [{ name: "a", type: "numeric" }, { name: "b", type: "categorical" }],
   task: "classification",
-  reference: { inline: [[1, "x"], [2, "y"]] },
+  // 198 rows: the least a 0.99 outlier quantile accepts (split-conformal threshold).
+  reference: { inline: Array.from({ length: 198 }, (_, i) => [i, i % 2 ? "x" : "y"]) },
 });
 
 test("defaults are applied", () => {
   const cfg = parseConfig({ models: { m: base() } });
-  assert.deepEqual(cfg.models.m.drift, { windowSize: 1000, pValue: 0.05, correction: "bonferroni", minSamples: 50 });
-  assert.deepEqual(cfg.models.m.outlier, { quantile: 0.99 });
+  assert.deepEqual(cfg.models.m.drift, { windowSize: 1000, pValue: 0.05, correction: "bonferroni", minSamples: 50, checkIntervalMs: 1000 });
+  assert.deepEqual(cfg.models.m.outlier, { quantile: 0.99, enabled: true });
+  assert.deepEqual(cfg.models.m.feedback, { windowSize: 500 });
 });
 
 test("validation errors name the offending key", () => {
@@ -55,7 +57,8 @@ test("config comes from MONITOR_CONFIG or MONITOR_CONFIG_FILE", () => {
 });
 
 test("runtime options from env", () => {
-  assert.deepEqual(runtimeOptionsFromEnv({}), { replyMode: "detections", maxBodyBytes: 5 * 1024 * 1024, responseCacheSize: 10_000 });
+  assert.deepEqual(runtimeOptionsFromEnv({}), { replyMode: "detections", maxBodyBytes: 5 * 1024 * 1024, responseCacheSize: 10_000, maxJsonDepth: 64 });
+  assert.equal(runtimeOptionsFromEnv({ MONITOR_MAX_JSON_DEPTH: "16" }).maxJsonDepth, 16);
   assert.equal(runtimeOptionsFromEnv({ MONITOR_REPLY: "always" }).replyMode, "always");
   assert.throws(() => runtimeOptionsFromEnv({ MONITOR_REPLY: "loud" }), /MONITOR_REPLY/);
   assert.throws(() => runtimeOptionsFromEnv({ MONITOR_MAX_BODY_BYTES: "-3" }), /MONITOR_MAX_BODY_BYTES/);

@@ -31,7 +31,7 @@ test("bad input gets a 4xx with a JSON error, is counted, and the server keeps s
       "ce-inferenceservicename": "iris",
     });
     assert.equal(broken.status, 400);
-    assert.match(broken.json.error, /invalid JSON/);
+    assert.match(broken.json.error, /not valid JSON/);
     assert.equal(await errors(s.base, "iris", "malformed"), 1);
 
     // Not a CloudEvent at all.
@@ -63,7 +63,9 @@ test("bad input gets a 4xx with a JSON error, is counted, and the server keeps s
     const unknown = await postEvent(s.base, kserveEvent({ id: "x5", model: "nope", data: { instances: [[1, 2, 3]] } }));
     assert.equal(unknown.status, 400);
     assert.equal(unknown.json.error, 'model "nope" is not configured (configured: iris)');
-    assert.equal(await errors(s.base, "nope", "unknown_model"), 1);
+    // Unconfigured names never create series of their own (bounded label set).
+    assert.equal(await errors(s.base, "unknown", "unknown_model"), 1);
+    assert.equal(await errors(s.base, "nope", "unknown_model"), undefined);
 
     // Wrong feature count, in a request and in a batch where only the second instance is wrong.
     const count = await postEvent(s.base, kserveEvent({ id: "x6", model: "iris", data: { instances: [[1, 2]] } }));
@@ -172,7 +174,7 @@ test("readiness waits for reference data; events get 503 meanwhile; failed loads
       attempts++;
       if (attempts === 1) throw new Error("minio unreachable");
       await gate;
-      return normalRows(801, 100, 3);
+      return normalRows(801, 200, 3);
     },
   });
   try {

@@ -37,7 +37,7 @@ function launch(env: Record<string, string>) {
 test("main: serves from MONITOR_CONFIG and exits cleanly on SIGTERM", async () => {
   const config = {
     models: {
-      iris: { features: [{ name: "a", type: "numeric" }, { name: "b", type: "numeric" }], task: "classification", reference: { inline: normalRows(900, 100, 2) } },
+      iris: { features: [{ name: "a", type: "numeric" }, { name: "b", type: "numeric" }], task: "classification", reference: { inline: normalRows(900, 200, 2) } },
     },
   };
   const p = launch({ MONITOR_CONFIG: JSON.stringify(config), LOG_LEVEL: "info", MONITOR_SHUTDOWN_DELAY_MS: "300" });

@@ -9,7 +9,8 @@ const irisConfig = (extra: Record<string, unknown> = {}) => ({
       features: FEATURES,
       task: "classification",
       reference: { inline: normalRows(100, 1000, 4) },
-      drift: { windowSize: 200, minSamples: 50, pValue: 0.05, correction: "bonferroni" },
+      // Checked after every request event, so each reply reflects that event's window.
+      drift: { windowSize: 200, minSamples: 50, pValue: 0.05, correction: "bonferroni", checkIntervalMs: 0 },
       outlier: { quantile: 0.99 },
       ...extra,
     },
@@ -19,7 +20,7 @@ const irisConfig = (extra: Record<string, unknown> = {}) => ({
 test("same-distribution traffic: no drift, metrics report the window and p-values", async () => {
   // A check runs after every event from 50 rows on, each a test at level pValue; a strict level keeps
   // the chance of a false alarm across those 16 checks small (α = 0.05 alone would be ~5% per check).
-  const s = await start(irisConfig({ drift: { windowSize: 200, minSamples: 50, pValue: 0.001 } }));
+  const s = await start(irisConfig({ drift: { windowSize: 200, minSamples: 50, pValue: 0.001, checkIntervalMs: 0 } }));
   try {
     const rows = normalRows(200, 200, 4);
     for (let k = 0; k < 20; k++) {
@@ -197,6 +198,32 @@ test("GET endpoints: healthz, readyz, metrics content type, 404 and 405", async 
     assert.equal(wrong.status, 405);
     assert.match(wrong.json.error, /POST/);
     assert.equal(REQUEST, "org.kubeflow.serving.inference.request");
+  } finally {
+    await s.close();
+  }
+});
+
+test("drift is checked at most once per checkIntervalMs, and once more after the last request", async () => {
+  const s = await start(irisConfig({ drift: { windowSize: 200, minSamples: 50, pValue: 0.05, checkIntervalMs: 300 } }));
+  try {
+    const shifted = normalRows(210, 200, 4, [3, 0, 0, 0]);
+    // The first check runs as soon as minSamples is reached, on that request.
+    const first = await postEvent(s.base, kserveEvent({ id: "i-0", model: "iris", data: { instances: normalRows(211, 60, 4) } }));
+    assert.ok(first.status === 202 || first.status === 200, first.text);
+    const checkedAt = (await get(s.base, "/status")).json.models.iris.last_drift.checked_at;
+    // Within the interval: the window moves, the gauges do not (yet).
+    const r = await postEvent(s.base, kserveEvent({ id: "i-1", model: "iris", data: { instances: shifted.slice(0, 140) } }));
+    assert.notEqual(r.headers["ce-type"], "io.inferstack.monitor.drift");
+    assert.equal(await metric(s.base, "inferstack_drift_detected", { model: "iris" }), 0);
+    assert.equal((await get(s.base, "/status")).json.models.iris.last_drift.checked_at, checkedAt);
+    // The trailing check catches up without further traffic.
+    await new Promise((res) => setTimeout(res, 450));
+    assert.equal(await metric(s.base, "inferstack_drift_detected", { model: "iris" }), 1);
+    assert.equal((await get(s.base, "/status")).json.models.iris.last_drift.window_size, 200);
+    // After the interval a request runs the check itself and replies with it.
+    await new Promise((res) => setTimeout(res, 320));
+    const later = await postEvent(s.base, kserveEvent({ id: "i-2", model: "iris", data: { instances: shifted.slice(140, 150) } }));
+    assert.equal(later.headers["ce-type"], "io.inferstack.monitor.drift");
   } finally {
     await s.close();
   }
