@@ -3,6 +3,7 @@ import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { partOfLabel } from "../kubernetes";
+import { irsaTrustPolicy } from "../aws";
 import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel, gpuTaint } from "./kubernetesCluster";
 import { nvidiaDevicePlugin } from "./nvidiaDevicePlugin";
 
@@ -204,23 +205,6 @@ export class EksCluster extends pulumi.ComponentResource implements KubernetesCl
         this.gpuReady = gpuNodes ? [nvidiaDevicePlugin(`${name}-nvidia-device-plugin`, this.provider, { parent: this, dependsOn: [gpuNodes] })] : [];
         this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, nodePools: this.nodePools });
     }
-}
-
-/** An IAM trust policy letting exactly one Kubernetes ServiceAccount (`system:serviceaccount:<ns>:<name>`) assume a role through IRSA. */
-function irsaTrustPolicy(identity: WorkloadIdentity, subject: string): pulumi.Output<string> {
-    return pulumi.all([identity.issuer, identity.issuerHost]).apply(([providerArn, host]) =>
-        JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-                {
-                    Effect: "Allow",
-                    Principal: { Federated: providerArn },
-                    Action: "sts:AssumeRoleWithWebIdentity",
-                    Condition: { StringEquals: { [`${host}:sub`]: subject, [`${host}:aud`]: "sts.amazonaws.com" } },
-                },
-            ],
-        }),
-    );
 }
 
 /** A VPC with public subnets (load balancers, NAT) and private subnets (nodes) in two zones. */

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { irsaTrustPolicy } from "../aws";
 import { WorkloadIdentity } from "../cluster/kubernetesCluster";
 import { modelServiceAccount, defaultModelServiceAccount } from "./modelServiceAccount";
 import { ObjectStore } from "./objectStore";
@@ -64,19 +65,7 @@ export class S3ObjectStore extends pulumi.ComponentResource implements ObjectSto
         const role = new aws.iam.Role(
             `${name}-reader`,
             {
-                assumeRolePolicy: pulumi.all([args.workloadIdentity.issuer, args.workloadIdentity.issuerHost, subject]).apply(([arn, host, sub]) =>
-                    JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            {
-                                Effect: "Allow",
-                                Principal: { Federated: arn },
-                                Action: "sts:AssumeRoleWithWebIdentity",
-                                Condition: { StringEquals: { [`${host}:sub`]: sub, [`${host}:aud`]: "sts.amazonaws.com" } },
-                            },
-                        ],
-                    }),
-                ),
+                assumeRolePolicy: irsaTrustPolicy(args.workloadIdentity, subject),
             },
             child,
         );
