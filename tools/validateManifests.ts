@@ -28,6 +28,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import * as yaml from "js-yaml";
+import { CommandSpec, EXIT_FAILED, EXIT_OK, EXIT_USAGE, OptionSpec, UsageError, describeError, helpText, parseCommandLine, usageMessage } from "./cli";
 
 /** The vendored upstream schemas (test data, not shipped). */
 export const schemasDir = path.resolve(__dirname, "..", "test", "upstream", "schemas");
@@ -638,8 +639,6 @@ export function readObjects(file: string): { objects: Json[]; skipped: number } 
     return { objects, skipped };
 }
 
-class UsageError extends Error {}
-
 function inputFiles(p: string, top = true): string[] {
     if (!existsSync(p)) {
         if (top) throw new UsageError(`no such file or directory: ${p}`);
@@ -653,37 +652,40 @@ function inputFiles(p: string, top = true): string[] {
     return top || /\.(ya?ml|json)$/.test(p) ? [p] : [];
 }
 
-const USAGE = "usage: npm run validate -- [--lenient] [--partial] [--quiet] FILE_OR_DIR...";
+const cliSpec = {
+    command: "npm run validate --",
+    summary:
+        "Validates Kubernetes objects strictly (unknown fields are errors) against the upstream schemas vendored in\n" +
+        "test/upstream/schemas/. Prints one line per object, then `N passed, N failed`.",
+    options: {
+        lenient: { type: "boolean", description: "allow fields the schema does not declare (the API server would prune them)" },
+        partial: { type: "boolean", description: "validate partial objects (patches): fields are checked, required ones are not" },
+        quiet: { type: "boolean", description: "print failures and the summary only" },
+    },
+    positionals: { name: "FILE_OR_DIR...", description: "multi-document .yaml/.yml, or .json (an object, an array or a List); directories are walked" },
+    notes: ["A file named patches.yaml (what `npm run render` writes) is validated as partial objects."],
+} satisfies CommandSpec<Record<string, OptionSpec>>;
 
-/** The command line: returns the exit code. */
+/** The command line (arguments, --help and errors as tools/cli.ts): returns the exit code. */
 export async function main(argv: string[], log: (line: string) => void = console.log, logError: (line: string) => void = console.error): Promise<number> {
-    let strict = true;
-    let partial = false;
-    let quiet = false;
-    const inputs: string[] = [];
-    for (const a of argv) {
-        if (a === "--lenient") strict = false;
-        else if (a === "--partial") partial = true;
-        else if (a === "--quiet") quiet = true;
-        else if (a === "-h" || a === "--help") {
-            log(USAGE);
-            return 0;
-        } else if (a.startsWith("-")) {
-            logError(`unknown option ${a}\n${USAGE}`);
-            return 2;
-        } else inputs.push(a);
-    }
-    if (inputs.length === 0) {
-        logError(USAGE);
-        return 2;
-    }
     let files: string[];
+    let strict: boolean;
+    let partial: boolean;
+    let quiet: boolean;
     try {
-        files = inputs.flatMap((p) => inputFiles(p));
+        const parsed = parseCommandLine(cliSpec, argv);
+        if (parsed.help) {
+            log(helpText(cliSpec));
+            return EXIT_OK;
+        }
+        if (parsed.positionals.length === 0) throw new UsageError("give at least one file or directory to validate");
+        ({ partial, quiet } = parsed.values);
+        strict = !parsed.values.lenient;
+        files = parsed.positionals.flatMap((p) => inputFiles(p));
     } catch (err) {
         if (err instanceof UsageError) {
-            logError(`${err.message}\n${USAGE}`);
-            return 2;
+            logError(`error: ${usageMessage(cliSpec, err.message, EXIT_USAGE)}`);
+            return EXIT_USAGE;
         }
         throw err;
     }
@@ -696,7 +698,9 @@ export async function main(argv: string[], log: (line: string) => void = console
             read = readObjects(file);
         } catch (err) {
             failed++;
-            log(`FAIL ${file}: cannot parse: ${(err as Error).message.split("\n")[0]}`);
+            const mark = (err as { mark?: { line: number; column: number } }).mark;
+            const reason = (err as { reason?: string }).reason;
+            log(`FAIL ${file}${mark ? `:${mark.line + 1}:${mark.column + 1}` : ""}: cannot parse: ${reason ?? (err as Error).message.split("\n")[0]}`);
             continue;
         }
         skipped += read.skipped;
@@ -713,15 +717,17 @@ export async function main(argv: string[], log: (line: string) => void = console
         log(`schemas: ${stats.crdVersions} CRD versions, ${stats.k8sKinds} Kubernetes kinds (${stats.k8s}); ${strict ? "strict" : "lenient"}${partial ? ", partial" : ""}${skipped ? `; ${skipped} documents skipped (not Kubernetes objects)` : ""}`);
     }
     log(`${passed} passed, ${failed} failed`);
-    return failed ? 1 : 0;
+    return failed ? EXIT_FAILED : EXIT_OK;
 }
 
 if (require.main === module) {
     main(process.argv.slice(2)).then(
         (code) => process.exit(code),
         (err: unknown) => {
-            console.error(err);
-            process.exit(1);
+            const { code, message, stack } = describeError(err);
+            console.error(`error: ${message}`);
+            if (stack) console.error(stack);
+            process.exit(code);
         },
     );
 }
