@@ -223,7 +223,8 @@ describe("dev stack render", () => {
         const out = mkdtempSync(path.join(tmpdir(), "inferstack-render-"));
         const r = spawnSync(process.execPath, ["--import", "tsx", path.join(repoRoot, "tools", "render.ts"), "--stack", "dev", "--out", out], { encoding: "utf8", cwd: repoRoot });
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(readdirSync(out).sort(), ["manifests.yaml", "patches.yaml", "resources.json"]);
+        assert.deepEqual(readdirSync(out).sort(), ["graph.mmd", "manifests.yaml", "patches.yaml", "resources.json"]);
+        assert.match(readFileSync(path.join(out, "graph.mmd"), "utf8"), /^flowchart LR\n {2}subgraph /);
         assert.match(r.stdout, /^stack dev: \d+ resources, \d+ Kubernetes objects/);
         assert.match(r.stdout, /kubeconfig: \[secret\]/);
         const resources = JSON.parse(readFileSync(path.join(out, "resources.json"), "utf8"));

@@ -1,10 +1,12 @@
 /**
  * `npm run render -- --stack <name> [--out <dir>] [--validate]`: renders a stack offline (no Pulumi CLI, no cluster)
- * and writes out/<name>/manifests.yaml, patches.yaml and resources.json, then prints a one-screen summary.
+ * and writes out/<name>/manifests.yaml, patches.yaml, resources.json and graph.mmd (the dependency graph, Mermaid),
+ * then prints a one-screen summary.
  * `--validate` also validates every object strictly (tools/validateManifests.ts) and exits 1 if one fails.
  * Arguments, `--help`, exit codes and error messages: tools/cli.ts.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { dependencyGraphMermaid } from "./dependencyGraph";
 import * as path from "node:path";
 import { CommandSpec, EXIT_FAILED, OptionSpec, EXIT_OK, defaultStacksDir, displayPath, loadStackConfig, runCommand } from "./cli";
 import { manifestsYaml, renderStack, repoRoot } from "./renderStack";
@@ -14,7 +16,7 @@ const spec = {
     command: "npm run render --",
     summary:
         "Renders a stack offline (Pulumi's mock runtime: no Pulumi CLI, no cluster) from stacks/Pulumi.<name>.yaml and writes\n" +
-        "manifests.yaml, patches.yaml and resources.json into the output directory, then prints a summary.",
+        "manifests.yaml, patches.yaml, resources.json and graph.mmd (the dependency graph, Mermaid) into the output directory, then prints a summary.",
     options: {
         stack: { type: "string", value: "<name>", default: "dev", description: "the stack to render: stacks/Pulumi.<name>.yaml" },
         out: { type: "string", value: "<dir>", description: "output directory (default: out/<name>)" },
@@ -33,6 +35,7 @@ runCommand(spec, async ({ values }) => {
     // Patches of objects others own (server-side apply), kept apart: they are partial objects.
     writeFileSync(path.join(outDir, "patches.yaml"), manifestsYaml(render.patches));
     writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(render.resources, null, 2) + "\n");
+    writeFileSync(path.join(outDir, "graph.mmd"), dependencyGraphMermaid(render));
 
     const byType = new Map<string, number>();
     for (const r of render.resources) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
