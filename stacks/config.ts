@@ -602,14 +602,21 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
 }
 
 /**
- * Things that parse but are probably wrong, for the stack entry to log as warnings: a cloud store's model URI in
- * a bucket the platform did not create (its identity may not read it).
+ * Things that parse but are probably wrong, for the stack entry to log as warnings: a monitored model with the
+ * unpublished default monitor image; a cloud store's model URI in a bucket the platform did not create (its
+ * identity may not read it).
  */
 export function configWarnings(c: PlatformConfig): string[] {
-    if (c.objectStore.provider === "minio") return [];
+    const out: string[] = [];
+    if (c.monitoring.enabled && !c.monitoring.monitorImage && c.models.some((m) => m.monitoring?.enabled)) {
+        out.push(
+            "inferstack:monitoring.monitorImage is unset: the monitor runs the pinned default image, which inferstack does not publish. " +
+                "Build it first (npm run monitor:image; on kind with --tag dev.local/... --kind <cluster>) and set the key, or the first up waits 15 minutes for the monitor and fails",
+        );
+    }
+    if (c.objectStore.provider === "minio") return out;
     const scheme = { s3: "s3://", gcs: "gs://", azure: "https://" }[c.objectStore.provider];
     const buckets = [c.objectStore.modelBucket, ...c.objectStore.extraBuckets];
-    const out: string[] = [];
     c.models.forEach((m, i) => {
         for (const key of ["stable", "canary"] as const) {
             const uri = m[key]?.storageUri;

@@ -224,11 +224,19 @@ describe("stack configuration", () => {
     });
 
     it("warns (without failing) about a cloud model outside the platform's buckets", () => {
-        const c = parsePlatformConfig(stackRaw("prod"));
+        const withImage = (raw: Record<string, any>): Record<string, any> => ({ ...raw, monitoring: { ...raw.monitoring, monitorImage: "registry.example.com/inferstack/monitor:0.1.0" } });
+        const c = parsePlatformConfig(withImage(stackRaw("prod")));
         assert.deepEqual(configWarnings(c), []);
-        const raw = stackRaw("prod");
+        const raw = withImage(stackRaw("prod"));
         raw.models[0].stable.storageUri = "s3://someone-elses-bucket/fraud/v7";
         assert.match(configWarnings(parsePlatformConfig(raw)).join("\n"), /models\[0\]\.stable\.storageUri s3:\/\/someone-elses-bucket\/fraud\/v7 is outside the platform's buckets/);
+    });
+
+    it("warns that the default monitor image must be built first, while a monitored model uses it", () => {
+        assert.match(configWarnings(parsePlatformConfig(stackRaw("dev"))).join("\n"), /monitoring\.monitorImage is unset: .*npm run monitor:image/);
+        const raw = stackRaw("dev");
+        raw.monitoring = { monitorImage: "dev.local/inferstack/monitor:0.1.0" };
+        assert.deepEqual(configWarnings(parsePlatformConfig(raw)), []);
     });
 
     it("a misspelt namespace in a stack file fails the render before any resource", async () => {

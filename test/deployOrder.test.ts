@@ -6,14 +6,16 @@
  * Ready condition the provider waits for.
  */
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { controllerReplicasTransform } from "../components/kserve/kserve";
 import { awaitInjectedCaBundles, awaitReadyAnnotation } from "../components/kubernetes";
-import { seedDownloadScript } from "../components/storage/minioObjectStore";
+import { readerPolicy, seedDownloadScript } from "../components/storage/minioObjectStore";
 import { Render, RenderedResource, renderStack, repoRoot } from "../tools/renderStack";
 import { renderDevWith, stackFileConfig } from "./helpers";
 
@@ -159,6 +161,30 @@ describe("dev: models wait for the store, and the store's setup never fails on a
         const isvcs = render.resources.filter((r) => r.inputs["kind"] === "InferenceService");
         assert.equal(isvcs.length, 2);
         for (const r of isvcs) assert.ok(transitiveDependencies(render, r.urn).has(job.urn), r.urn);
+    });
+
+    it("the setup script runs to the end, first time and again, and gives the reader ListBucket (KServe's storage initializer lists)", async () => {
+        const render = await renderStack("dev");
+        const job = render.manifests.find((m) => m.kind === "Job") as any;
+        const script = job.spec.template.spec.containers[0].command[2] as string;
+        const dir = mkdtempSync(path.join(tmpdir(), "inferstack-mc-"));
+        // A stand-in `mc` that logs its calls; `attach` fails on the second run, as Minio does once attached.
+        writeFileSync(
+            path.join(dir, "mc"),
+            `#!/bin/sh\necho "mc $*" >> "${dir}/calls"\nif [ "$2 $3" = "policy attach" ] && [ -f "${dir}/attached" ]; then exit 1; fi\nif [ "$2 $3" = "policy attach" ]; then touch "${dir}/attached"; fi\nif [ "$2 $3" = "user info" ]; then echo "PolicyName: inferstack-model-reader"; fi\nexit 0\n`,
+            { mode: 0o755 },
+        );
+        const env = { PATH: `${dir}:/usr/bin:/bin`, MINIO_ROOT_USER: "root", MINIO_ROOT_PASSWORD: "pw", READER_USER: "reader", READER_PASSWORD: "pw2" };
+        for (const run of [1, 2]) {
+            const r = spawnSync("sh", ["-c", script], { env, encoding: "utf8" });
+            assert.equal(r.status, 0, `run ${run}: ${r.stderr}`);
+        }
+        const calls = readFileSync(path.join(dir, "calls"), "utf8");
+        assert.equal((calls.match(/^mc admin policy create local inferstack-model-reader /gm) ?? []).length, 2);
+        assert.equal((calls.match(/^mc admin user info local reader$/gm) ?? []).length, 1, "the re-run verifies the attachment instead");
+        const policy = JSON.parse(readFileSync("/tmp/inferstack-model-reader.json", "utf8"));
+        assert.deepEqual(policy, readerPolicy(["models"]));
+        assert.ok(policy.Statement.some((st: any) => st.Action.includes("s3:ListBucket") && st.Resource.includes("arn:aws:s3:::models")));
     });
 
     it("a sample that cannot be downloaded is reported and skipped, not fatal", () => {

@@ -155,7 +155,7 @@ describe("dev stack render", () => {
         const script = job.spec.template.spec.containers[0].command[2] as string;
         assert.match(script, /mc mb --ignore-existing local\/models/);
         assert.match(script, /mc version enable local\/models/);
-        assert.match(script, /mc admin policy attach local readonly/);
+        assert.match(script, /mc admin policy attach local inferstack-model-reader --user/);
         assert.equal(job.spec.template.spec.initContainers[0].command[2].split("curl ").length - 1, 3, "downloads the three sample artifacts");
         assert.equal(byType(dev, "random:index/randomPassword:RandomPassword").length, 3);
     });

@@ -38,6 +38,23 @@ export interface MinioObjectStoreArgs {
 
 const apiPort = 9000;
 
+/** Name of the Minio policy of the read-only user the storage initializer and the monitor use. */
+export const readerPolicyName = "inferstack-model-reader";
+
+/**
+ * What the read-only user may do: list the buckets and read their objects. Minio's built-in `readonly` policy
+ * grants GetObject but not ListBucket, and KServe's storage initializer lists the prefix before downloading.
+ */
+export function readerPolicy(buckets: string[]) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: buckets.map((b) => `arn:aws:s3:::${b}`) },
+            { Effect: "Allow", Action: ["s3:GetObject"], Resource: buckets.map((b) => `arn:aws:s3:::${b}/*`) },
+        ],
+    };
+}
+
 /**
  * Shell that downloads each seed object to /seed/<i>. A URL that fails (moved sample, no egress) is reported and
  * skipped, never fatal: the platform must deploy without its samples, and the model that needs the object then
@@ -45,7 +62,8 @@ const apiPort = 9000;
  */
 export function seedDownloadScript(seed: SeedObject[]): string {
     return seed
-        .map((s, i) => `curl -fsSL --retry 3 --max-time 300 -o /seed/${i} '${s.url}' || { rm -f /seed/${i}; echo "seed ${i} not downloaded: ${s.url} (${s.target} stays empty)"; }`)
+        // Bounded so that even silently dropped traffic ends well inside the provider's 10-minute wait for the Job.
+        .map((s, i) => `curl -fsSL --connect-timeout 10 --max-time 120 --retry 2 -o /seed/${i} '${s.url}' || { rm -f /seed/${i}; echo "seed ${i} not downloaded: ${s.url} (${s.target} stays empty)"; }`)
         .join("\n");
 }
 const consolePort = 9001;
@@ -177,7 +195,10 @@ export class MinioObjectStore extends pulumi.ComponentResource implements Object
             `until mc alias set local http://minio.${nsName}.svc.cluster.local:${apiPort} "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD"; do sleep 3; done`,
             ...buckets.flatMap((b) => [`mc mb --ignore-existing local/${b}`, `mc version enable local/${b}`]),
             'mc admin user add local "$READER_USER" "$READER_PASSWORD"',
-            'mc admin policy attach local readonly --user "$READER_USER" || true',
+            `cat > /tmp/${readerPolicyName}.json <<'POLICY'\n${JSON.stringify(readerPolicy(buckets))}\nPOLICY`,
+            `mc admin policy create local ${readerPolicyName} /tmp/${readerPolicyName}.json`,
+            // Attaching twice is an error ("already in effect"): on a re-run, check the attachment instead.
+            `mc admin policy attach local ${readerPolicyName} --user "$READER_USER" || mc admin user info local "$READER_USER" | grep -q ${readerPolicyName}`,
             ...(args.seed ?? []).map((s, i) => `if [ -s /seed/${i} ]; then mc cp /seed/${i} local/${s.target}; fi`),
         ].join("\n");
         const seedDownloads = seedDownloadScript(args.seed ?? []);
