@@ -25,6 +25,29 @@ export const frameworks = [
 ] as const;
 export type Framework = (typeof frameworks)[number];
 
+/**
+ * How each framework maps onto KServe: the model format, the ClusterServingRuntime inferstack names (never left
+ * to KServe's priority-based choice, which for v2 sklearn/xgboost/lightgbm would be kserve-mlserver, priority 2)
+ * and its default protocol. `formatVersions` and `protocols` are what that runtime supports (kserve/kserve@v0.20.0,
+ * charts/kserve-runtime-configs/files/runtimes, vendored in test/upstream/charts/kserve-runtime-configs): KServe
+ * fails a model whose named runtime lacks its format version or protocol (pkg/controller/v1beta1/inferenceservice/
+ * components/predictor.go: "does not support specified framework/version" / "protocol version").
+ * Runtimes left undefined (pytorch, tensorflow) are chosen by KServe: one ClusterServingRuntime serves each.
+ */
+export const frameworkRuntime: Record<Exclude<Framework, "custom">, { format: string; runtime?: string; protocol?: "v1" | "v2"; formatVersions?: string[]; protocols?: ("v1" | "v2")[] }> = {
+    // KServe's own servers, as KServe's docs use them; each speaks v1 and v2.
+    sklearn: { format: "sklearn", runtime: "kserve-sklearnserver", formatVersions: ["1"], protocols: ["v1", "v2"] },
+    xgboost: { format: "xgboost", runtime: "kserve-xgbserver", formatVersions: ["2"], protocols: ["v1", "v2"] },
+    lightgbm: { format: "lightgbm", runtime: "kserve-lgbserver", formatVersions: ["4"], protocols: ["v1", "v2"] },
+    pytorch: { format: "pytorch" },
+    tensorflow: { format: "tensorflow" },
+    // ONNX is served by Triton, which speaks only the v2 (Open Inference) protocol.
+    onnx: { format: "onnx", runtime: "kserve-tritonserver", protocol: "v2", formatVersions: ["1"], protocols: ["v2"] },
+    triton: { format: "triton", runtime: "kserve-tritonserver", protocol: "v2", formatVersions: ["2"], protocols: ["v2"] },
+    mlflow: { format: "mlflow", runtime: "kserve-mlserver", protocol: "v2", formatVersions: ["1", "2"], protocols: ["v2"] },
+    huggingface: { format: "huggingface", runtime: "kserve-huggingfaceserver", formatVersions: ["1"], protocols: ["v1", "v2"] },
+};
+
 /** Storage URI schemes the KServe storage initializer understands and inferstack wires credentials for. */
 export const storageSchemes = ["s3://", "gs://", "https://", "pvc://"] as const;
 
@@ -209,32 +232,124 @@ const storageUri = z
         message: "an https:// storage URI must be an Azure Blob URL (https://<account>.blob.core.windows.net/<container>/...)",
     });
 
-const envVar = z.object({ name: z.string().min(1), value: z.string() }).strict();
+/**
+ * Env names KServe's validating webhook refuses in any container of an InferenceService (predictor, its `model`
+ * container, transformer, explainer): kserve/kserve@v0.20.0:pkg/validation/env_policy.go (DefaultBlockedEnvVars),
+ * applied by pkg/apis/serving/v1beta1/inference_service_validation.go (validateBlockedEnvVars). Exact, case-sensitive.
+ */
+export const kserveBlockedEnvNames = ["PYTHONPATH"] as const;
 
+const envVar = z
+    .object({
+        name: z
+            .string()
+            .min(1)
+            .refine((n) => !(kserveBlockedEnvNames as readonly string[]).includes(n), {
+                message: `is refused by KServe's admission webhook (blocked env names: ${kserveBlockedEnvNames.join(", ")})`,
+            }),
+        value: z.string(),
+    })
+    .strict();
+
+/** A Kubernetes quantity as a number (cores or bytes), to compare a request with its limit. */
+function quantityValue(q: string): number {
+    const m = /^([0-9]+(?:\.[0-9]+)?)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/.exec(q);
+    if (!m) return NaN;
+    const unit: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+    return Number(m[1]) * unit[m[2] ?? ""];
+}
+
+/**
+ * Container resources. Only the keys given are rendered: for a runtime model (`predictor.model`) KServe merges
+ * them key by key over the ServingRuntime container's own (kserve/kserve@v0.20.0:
+ * pkg/controller/v1beta1/inferenceservice/utils/utils.go, MergeRuntimeContainers, a strategic merge), so an unset
+ * key keeps the runtime's value (KServe's runtimes: 1 CPU / 2Gi, requests = limits). For a custom container
+ * (predictor, transformer, explainer) KServe's defaulting webhook fills unset keys from the `resource` defaults of
+ * its inferenceservice-config (pkg/apis/serving/v1beta1/inference_service_defaults.go; chart: 200m/512Mi, 1/2Gi).
+ */
 const resources = z
     .object({
-        cpu: quantity.default("100m"),
-        memory: quantity.default("256Mi"),
-        cpuLimit: quantity.default("1"),
-        memoryLimit: quantity.default("1Gi"),
+        cpu: quantity.optional(),
+        memory: quantity.optional(),
+        cpuLimit: quantity.optional(),
+        memoryLimit: quantity.optional(),
         /** NVIDIA GPUs (requests = limits, as Kubernetes requires for extended resources). */
         gpu: z.number().int("must be a whole number").min(0, "must be 0 or more").default(0),
     })
-    .strict();
+    .strict()
+    .superRefine((r, ctx) => {
+        // Kubernetes refuses a pod whose request is above its limit (k8s core validation of ResourceRequirements).
+        for (const [req, lim] of [["cpu", "cpuLimit"], ["memory", "memoryLimit"]] as const) {
+            const a = r[req];
+            const b = r[lim];
+            if (a && b && quantityValue(a) > quantityValue(b)) ctx.addIssue({ code: "custom", path: [req], message: `must be at most ${lim} (${b}): Kubernetes refuses a request above its limit` });
+        }
+    });
+
+/** Knative's autoscaler classes, by the scale metrics each accepts. */
+const kpaMetrics = ["concurrency", "rps"] as const;
+const hpaMetrics = ["cpu", "memory"] as const;
+const isHpaMetric = (m: string | undefined) => (hpaMetrics as readonly string[]).includes(m ?? "");
+
+/**
+ * Knative's `max-revision-timeout-seconds` (config-defaults). Knative refuses a revision whose timeoutSeconds is
+ * above it (knative/serving@knative-v1.23.0:pkg/apis/serving/v1/revision_validation.go, validateTimeoutSeconds);
+ * unset, it is 600 (pkg/apis/config/defaults.go, DefaultMaxRevisionTimeoutSeconds), and the platform does not
+ * raise it. KServe copies `timeout` into the Knative Service's timeoutSeconds (kserve/kserve@v0.20.0:
+ * pkg/controller/v1beta1/inferenceservice/reconcilers/knative/ksvc_reconciler.go).
+ */
+export const maxRevisionTimeoutSeconds = 600;
+
+type Scaling = { minReplicas?: number; scaleMetric?: string; scaleTarget?: number };
 
 const scaling = z
     .object({
         /** 0 enables scale to zero; KServe's own default is 1. */
         minReplicas: replicas.optional(),
         maxReplicas: z.number().int().min(1, "must be at least 1").default(3),
-        scaleMetric: z.enum(["concurrency", "rps", "cpu", "memory"]).default("concurrency"),
+        /**
+         * concurrency or rps: Knative's KPA (KServe's default: concurrency); cpu or memory: Kubernetes' HPA, for
+         * which inferstack annotates the InferenceService with Knative's HPA class (see hpaClassAnnotation).
+         */
+        scaleMetric: z.enum([...kpaMetrics, ...hpaMetrics]).optional(),
         scaleTarget: z.number().int().min(1, "must be at least 1").optional(),
         /** Hard limit of requests in flight per replica; 0 means unlimited. */
         containerConcurrency: replicas.optional(),
         /** Request timeout in seconds. */
-        timeout: z.number().int().min(1).max(3600).optional(),
+        timeout: z
+            .number()
+            .int()
+            .min(1)
+            .max(maxRevisionTimeoutSeconds, `must be at most ${maxRevisionTimeoutSeconds}: Knative refuses a revision timeout above its max-revision-timeout-seconds (600, Knative's default)`)
+            .optional(),
     })
-    .strict();
+    .strict()
+    .superRefine((s, ctx) => {
+        if (!isHpaMetric(s.scaleMetric)) return;
+        // KServe's webhook, under Knative's HPA class: kserve/kserve@v0.20.0:pkg/apis/serving/v1beta1/
+        // inference_service_validation.go (validateScalingHPACompExtension) refuses any scaleTarget above 100 (for
+        // cpu a utilization percentage; its check applies the bound to memory as well).
+        if (s.scaleTarget !== undefined && s.scaleTarget > 100) {
+            ctx.addIssue({ code: "custom", path: ["scaleTarget"], message: `must be at most 100 with scaleMetric ${s.scaleMetric}: KServe's webhook refuses a larger HPA target` });
+        }
+        // Knative's HPA class never scales to zero: a min-scale of 0 leaves the HPA's minReplicas unset, i.e. 1
+        // (knative/serving@knative-v1.23.0:pkg/reconciler/autoscaling/hpa/resources/hpa.go, MakeHPA).
+        if (s.minReplicas === 0) {
+            ctx.addIssue({ code: "custom", path: ["minReplicas"], message: `must be at least 1 with scaleMetric ${s.scaleMetric}: the HPA autoscaler never scales to zero (use concurrency or rps for scale to zero)` });
+        }
+    });
+
+/**
+ * The numeric user a custom container runs as when the model does not say: KServe's own runtimes that set one use
+ * 1000 (kserve-tensorflow-serving, kserve-torchserve, kserve-tritonserver in the runtimes chart's ClusterServingRuntimes),
+ * and KServe's Python server images are built with `USER 1000`. The kubelet refuses `runAsNonRoot` with an
+ * image whose USER is a name unless a numeric runAsUser is given.
+ */
+export const defaultRunAsUser = 1000;
+
+/** The user and group a custom container runs as (Kubernetes: runAsUser/runAsGroup, 0..2147483647). */
+const runAsUser = z.number().int("must be a whole number").min(1, "must be at least 1 (containers run as non-root)").max(2147483647);
+const runAsGroup = z.number().int("must be a whole number").min(0, "must be 0 or more").max(2147483647);
 
 /** A model version: where its artifact lives and how its container differs. */
 const modelVersion = z
@@ -243,6 +358,9 @@ const modelVersion = z
         /** Runtime image tag override (`runtimeVersion`) or, for `custom`, the full image reference. */
         runtimeVersion: z.string().optional(),
         image: z.string().optional(),
+        /** custom only: the numeric user of the image (default 1000, KServe's convention), and its group. */
+        runAsUser: runAsUser.optional(),
+        runAsGroup: runAsGroup.optional(),
         args: z.array(z.string()).default([]),
         env: z.array(envVar).default([]),
     })
@@ -252,10 +370,14 @@ const modelVersion = z
 const sidecarComponent = z
     .object({
         image: z.string().min(1),
+        /** The numeric user of the image (default 1000, KServe's convention), and its group. */
+        runAsUser: runAsUser.optional(),
+        runAsGroup: runAsGroup.optional(),
         args: z.array(z.string()).default([]),
         env: z.array(envVar).default([]),
-        resources: resources.default({ cpu: "100m", memory: "256Mi", cpuLimit: "1", memoryLimit: "1Gi", gpu: 0 }),
-        scaling: scaling.default({ maxReplicas: 3, scaleMetric: "concurrency" }),
+        /** Unset keys: KServe's defaults for custom containers (its inferenceservice-config `resource`). */
+        resources: resources.default({ gpu: 0 }),
+        scaling: scaling.default({ maxReplicas: 3 }),
     })
     .strict();
 
@@ -310,8 +432,9 @@ export const modelSchema = z
          * so on a brand-new model there is no stable revision and the canary serves everything.
          */
         canary: modelVersion.extend({ trafficPercent: z.number().int("must be a whole number").min(0, "must be from 0 to 100").max(100, "must be from 0 to 100") }).strict().optional(),
-        resources: resources.default({ cpu: "100m", memory: "256Mi", cpuLimit: "1", memoryLimit: "1Gi", gpu: 0 }),
-        scaling: scaling.default({ maxReplicas: 3, scaleMetric: "concurrency" }),
+        /** Unset keys are not rendered: the ServingRuntime's own (or, for custom, KServe's defaults) apply. */
+        resources: resources.default({ gpu: 0 }),
+        scaling: scaling.default({ maxReplicas: 3 }),
         /** Never scale this model to zero (prod enforces minReplicas >= 1 for it). */
         latencyCritical: z.boolean().default(false),
         nodeSelector: z.record(z.string(), z.string()).default({}),
@@ -345,6 +468,45 @@ export const modelSchema = z
         }
         if (m.canary && JSON.stringify({ ...m.canary, trafficPercent: undefined }) === JSON.stringify(m.stable)) {
             ctx.addIssue({ code: "custom", path: ["canary"], message: "is identical to stable; change storageUri, image or runtimeVersion, or remove the canary" });
+        }
+        for (const key of ["stable", "canary"] as const) {
+            const v = m[key];
+            if (!isCustom && v && (v.runAsUser !== undefined || v.runAsGroup !== undefined)) {
+                ctx.addIssue({ code: "custom", path: [key, v.runAsUser !== undefined ? "runAsUser" : "runAsGroup"], message: "is only allowed when framework is custom (a runtime's container runs as its ServingRuntime says)" });
+            }
+        }
+        // The runtime inferstack names must support the model's format version and protocol (see frameworkRuntime).
+        if (m.framework !== "custom" && !m.runtime) {
+            const fw = frameworkRuntime[m.framework];
+            if (fw.runtime && fw.formatVersions && m.formatVersion !== undefined && !fw.formatVersions.includes(m.formatVersion)) {
+                ctx.addIssue({ code: "custom", path: ["formatVersion"], message: `is not served by ${fw.runtime}, which inferstack picks for ${m.framework} (it supports ${m.framework} ${fw.formatVersions.join(", ")}); name a runtime that does (e.g. kserve-mlserver with protocolVersion v2)` });
+            }
+            if (fw.runtime && fw.protocols && m.protocolVersion && !fw.protocols.includes(m.protocolVersion)) {
+                ctx.addIssue({ code: "custom", path: ["protocolVersion"], message: `is not spoken by ${fw.runtime}, which inferstack picks for ${m.framework} (it speaks ${fw.protocols.join(", ")})` });
+            }
+        }
+        // One autoscaler class per InferenceService: KServe validates every component against the InferenceService's
+        // Knative class annotation (kserve/kserve@v0.20.0:pkg/apis/serving/v1beta1/inference_service_validation.go,
+        // validateAutoScalingCompExtension: the HPA class allows cpu/memory, any other class only concurrency/rps),
+        // and inferstack sets the HPA class when any component scales on cpu or memory.
+        const components: { path: string[]; s: Scaling }[] = [{ path: ["scaling"], s: m.scaling }];
+        if (m.transformer) components.push({ path: ["transformer", "scaling"], s: m.transformer.scaling });
+        if (m.explainer) components.push({ path: ["explainer", "scaling"], s: m.explainer.scaling });
+        const hpa = components.find((c) => isHpaMetric(c.s.scaleMetric));
+        if (hpa) {
+            const why = `${hpa.path.join(".")}.scaleMetric is ${hpa.s.scaleMetric ?? ""}: an InferenceService has one autoscaler class`;
+            for (const c of components) {
+                if (c.s.scaleMetric !== undefined && !isHpaMetric(c.s.scaleMetric)) {
+                    ctx.addIssue({ code: "custom", path: [...c.path, "scaleMetric"], message: `must be cpu or memory (or unset) because ${why}, and KServe refuses ${c.s.scaleMetric} under the HPA class` });
+                }
+                // An unset metric is cpu under the HPA class (KServe's default), with cpu's limits (see `scaling`).
+                if (c.s.scaleMetric === undefined && c.s.scaleTarget !== undefined && c.s.scaleTarget > 100) {
+                    ctx.addIssue({ code: "custom", path: [...c.path, "scaleTarget"], message: `must be at most 100 because ${why} (the HPA class scales this component on cpu, and KServe refuses a larger target)` });
+                }
+                if (c.s.scaleMetric === undefined && c.s.minReplicas === 0) {
+                    ctx.addIssue({ code: "custom", path: [...c.path, "minReplicas"], message: `must be at least 1 because ${why}, and the HPA autoscaler never scales to zero` });
+                }
+            }
         }
         if (m.scaling.minReplicas !== undefined && m.scaling.minReplicas > m.scaling.maxReplicas) {
             ctx.addIssue({ code: "custom", path: ["scaling", "minReplicas"], message: `must be at most scaling.maxReplicas (${m.scaling.maxReplicas})` });

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
 import { before, describe, it } from "node:test";
-import { inferenceServiceSpec, predictPath } from "../components/models/modelService";
-import { ModelConfig, frameworks, modelSchema } from "../stacks/config";
-import { Render } from "../tools/renderStack";
+import { inferenceServiceAnnotations, inferenceServiceSpec, predictPath } from "../components/models/modelService";
+import { ModelConfig, defaultRunAsUser, frameworkRuntime, frameworks, kserveBlockedEnvNames, modelSchema } from "../stacks/config";
+import { Render, repoRoot } from "../tools/renderStack";
 import { validateObjects } from "../tools/validateManifests";
 import { manifest, renderDevWith, stackFileConfig } from "./helpers";
 
@@ -20,9 +23,10 @@ function spec(entry: Record<string, unknown>): any {
 describe("ModelService: InferenceService fields", () => {
     it("maps every framework onto a KServe model format, runtime and protocol", () => {
         const expected: Record<string, [string, string | undefined, string | undefined]> = {
-            sklearn: ["sklearn", undefined, undefined],
-            xgboost: ["xgboost", undefined, undefined],
-            lightgbm: ["lightgbm", undefined, undefined],
+            // named, not left to KServe's priorities (which pick kserve-mlserver for v2)
+            sklearn: ["sklearn", "kserve-sklearnserver", undefined],
+            xgboost: ["xgboost", "kserve-xgbserver", undefined],
+            lightgbm: ["lightgbm", "kserve-lgbserver", undefined],
             pytorch: ["pytorch", undefined, undefined],
             tensorflow: ["tensorflow", undefined, undefined],
             onnx: ["onnx", "kserve-tritonserver", "v2"],
@@ -77,7 +81,8 @@ describe("ModelService: InferenceService fields", () => {
         assert.deepEqual(p.nodeSelector, { "inferstack.io/gpu": "true" });
         const cpu = spec({}).predictor;
         assert.equal(cpu.tolerations, undefined);
-        assert.equal(cpu.model.resources.limits["nvidia.com/gpu"], undefined);
+        assert.equal(cpu.model.resources, undefined);
+        assert.deepEqual(spec({ resources: { gpu: 1 } }).predictor.model.resources, { requests: { "nvidia.com/gpu": "1" }, limits: { "nvidia.com/gpu": "1" } }, "only the GPUs: cpu and memory stay the runtime's");
         const own = spec({ resources: { gpu: 1 }, tolerations: [{ key: "dedicated", value: "ml", effect: "NoSchedule" }] }).predictor;
         assert.deepEqual(
             own.tolerations,
@@ -166,7 +171,9 @@ describe("ModelService: rendered InferenceServices against the upstream KServe C
         const everything = [
             spec({ scaling: { minReplicas: 0, maxReplicas: 5, scaleMetric: "rps", scaleTarget: 20, containerConcurrency: 4, timeout: 30 }, resources: { gpu: 1 }, nodeSelector: { a: "b" }, canary: { storageUri: "s3://models/m/v2", trafficPercent: 10 } }),
             spec({ framework: "custom", stable: { image: "ghcr.io/acme/model:1.2.3", env: [{ name: "A", value: "b" }] }, transformer: { image: "ghcr.io/acme/pre:1.0.0" }, explainer: { image: "ghcr.io/acme/x:1.0.0" } }),
-            ...frameworks.filter((f) => f !== "custom").map((framework) => spec({ framework, formatVersion: "1", stable: { storageUri: "gs://b/m", runtimeVersion: "1.0.0" } })),
+            ...frameworks.filter((f) => f !== "custom").map((framework) => spec({ framework, formatVersion: frameworkRuntime[framework].formatVersions?.[0] ?? "1", stable: { storageUri: "gs://b/m", runtimeVersion: "1.0.0" } })),
+            spec({ scaling: { scaleMetric: "cpu", scaleTarget: 80, minReplicas: 1 }, resources: { cpu: "1", memoryLimit: "4Gi" } }),
+            spec({ framework: "custom", stable: { image: "ghcr.io/acme/model:1.2.3", runAsUser: 5000, runAsGroup: 5000 }, resources: { cpu: "2", cpuLimit: "2", memory: "4Gi", memoryLimit: "4Gi" } }),
         ];
         const results = await validateObjects(everything.map(isvc));
         assert.deepEqual(results.filter((r) => !r.valid).map((r) => r.errors), []);
@@ -175,5 +182,178 @@ describe("ModelService: rendered InferenceServices against the upstream KServe C
         const [typo] = await validateObjects([isvc({ predictor: { ...spec({}).predictor, canaryTrafficPercnt: 10 } })]);
         assert.equal(typo.valid, false);
         assert.match(typo.errors.join("\n"), /\/spec\/predictor has unknown field 'canaryTrafficPercnt'/);
+    });
+});
+
+/** Every problem the schema reports for a model entry, as `path: message`. */
+function problems(entry: Record<string, unknown>): string[] {
+    const r = modelSchema.safeParse({ name: "m", framework: "sklearn", stable: { storageUri: "s3://models/m/v1" }, ...entry });
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+}
+
+/**
+ * What KServe v0.20's webhook decides for one component's scaling in Knative mode, restated from
+ * kserve/kserve@v0.20.0:pkg/apis/serving/v1beta1/inference_service_validation.go (validateAutoScalingCompExtension and
+ * the KPA/HPA checks it calls): the class is the InferenceService's Knative class annotation; under the HPA class an
+ * unset metric is cpu and only cpu/memory pass, with a target of at most 100; otherwise (KPA) an unset metric is
+ * concurrency and only concurrency/rps pass.
+ */
+function kserveScalingVerdict(annotations: Record<string, string>, c: { scaleMetric?: string; scaleTarget?: number }): string | undefined {
+    if (annotations["autoscaling.knative.dev/class"] === "hpa.autoscaling.knative.dev") {
+        const metric = c.scaleMetric ?? "cpu";
+        if (!["cpu", "memory"].includes(metric)) return `[${metric}] is not a supported metric`;
+        if (c.scaleTarget !== undefined && ((metric === "cpu" && c.scaleTarget < 1) || c.scaleTarget > 100)) return "the target utilization percentage should be a [1-100] integer";
+        return undefined;
+    }
+    const metric = c.scaleMetric ?? "concurrency";
+    return ["concurrency", "rps"].includes(metric) ? undefined : `[${metric}] is not a supported metric`;
+}
+
+describe("ModelService: KServe v0.20 and Knative 1.23 admission rules, mirrored in the schema", () => {
+    describe("scaleMetric cpu|memory needs Knative's HPA class (KServe validates Knative-mode scaling against it)", () => {
+        const verdicts = (entry: Record<string, unknown>) => {
+            const m = model(entry);
+            const s = JSON.parse(JSON.stringify(inferenceServiceSpec(m, sa, broker)));
+            const annotations = inferenceServiceAnnotations(m);
+            return ["predictor", "transformer", "explainer"].filter((c) => s[c]).map((c) => kserveScalingVerdict(annotations, s[c]));
+        };
+        it("renders the HPA class annotation for cpu or memory on any component, and only then", () => {
+            const hpa = { "autoscaling.knative.dev/class": "hpa.autoscaling.knative.dev" };
+            assert.deepEqual(inferenceServiceAnnotations(model({ scaling: { scaleMetric: "cpu" } }))["autoscaling.knative.dev/class"], hpa["autoscaling.knative.dev/class"]);
+            assert.equal(inferenceServiceAnnotations(model({ scaling: { scaleMetric: "memory", scaleTarget: 100 } }))["autoscaling.knative.dev/class"], hpa["autoscaling.knative.dev/class"]);
+            assert.equal(inferenceServiceAnnotations(model({ transformer: { image: "ghcr.io/acme/pre:1.0.0", scaling: { scaleMetric: "cpu" } } }))["autoscaling.knative.dev/class"], hpa["autoscaling.knative.dev/class"]);
+            for (const metric of [undefined, "concurrency", "rps"]) {
+                assert.equal("autoscaling.knative.dev/class" in inferenceServiceAnnotations(model({ scaling: { scaleMetric: metric } })), false, `${metric}: KServe's default (KPA)`);
+            }
+        });
+        it("every accepted scaling config renders into one KServe's webhook admits", () => {
+            const accepted = [
+                {},
+                { scaling: { scaleMetric: "rps", scaleTarget: 500 } },
+                { scaling: { scaleMetric: "cpu" } },
+                { scaling: { scaleMetric: "cpu", scaleTarget: 80, minReplicas: 1 } },
+                { scaling: { scaleMetric: "memory", scaleTarget: 100 } },
+                { scaling: { scaleMetric: "cpu" }, transformer: { image: "ghcr.io/acme/pre:1.0.0" }, explainer: { image: "ghcr.io/acme/x:1.0.0", scaling: { scaleMetric: "memory" } } },
+                { scaling: { scaleMetric: "concurrency", scaleTarget: 1000 }, transformer: { image: "ghcr.io/acme/pre:1.0.0", scaling: { scaleMetric: "rps" } } },
+            ];
+            for (const entry of accepted) {
+                assert.deepEqual(problems(entry), [], JSON.stringify(entry));
+                assert.deepEqual(verdicts(entry).filter(Boolean), [], JSON.stringify(entry));
+            }
+            // Without the annotation (the render before this rule), KServe refused a bare cpu metric as KPA.
+            assert.equal(kserveScalingVerdict({}, { scaleMetric: "cpu" }), "[cpu] is not a supported metric");
+        });
+        it("refuses what KServe's webhook (or Knative's HPA) would reject or ignore", () => {
+            const hpaBy = "an InferenceService has one autoscaler class";
+            const cases: [Record<string, unknown>, RegExp][] = [
+                // the transformer keeps KPA's metric while the predictor needs the HPA class: KServe refuses [concurrency]
+                [{ scaling: { scaleMetric: "cpu" }, transformer: { image: "ghcr.io/acme/pre:1.0.0", scaling: { scaleMetric: "concurrency" } } }, new RegExp(`^transformer\\.scaling\\.scaleMetric: must be cpu or memory .*${hpaBy}`)],
+                [{ scaling: { scaleMetric: "rps" }, explainer: { image: "ghcr.io/acme/x:1.0.0", scaling: { scaleMetric: "memory" } } }, /^scaling\.scaleMetric: must be cpu or memory .*explainer\.scaling\.scaleMetric is memory/],
+                // an HPA target above 100: "the target utilization percentage should be a [1-100] integer"
+                [{ scaling: { scaleMetric: "cpu", scaleTarget: 150 } }, /^scaling\.scaleTarget: must be at most 100 with scaleMetric cpu/],
+                [{ scaling: { scaleMetric: "memory", scaleTarget: 2048 } }, /^scaling\.scaleTarget: must be at most 100 with scaleMetric memory/],
+                [{ scaling: { scaleMetric: "cpu" }, transformer: { image: "ghcr.io/acme/pre:1.0.0", scaling: { scaleTarget: 200 } } }, /^transformer\.scaling\.scaleTarget: must be at most 100 because/],
+                // scale to zero under the HPA class silently keeps one replica
+                [{ scaling: { scaleMetric: "cpu", minReplicas: 0 } }, /^scaling\.minReplicas: must be at least 1 with scaleMetric cpu: the HPA autoscaler never scales to zero/],
+                [{ scaling: { scaleMetric: "memory" }, transformer: { image: "ghcr.io/acme/pre:1.0.0", scaling: { minReplicas: 0 } } }, /^transformer\.scaling\.minReplicas: must be at least 1 because/],
+            ];
+            for (const [entry, expected] of cases) {
+                const found = problems(entry);
+                assert.ok(found.some((p) => expected.test(p)), `${JSON.stringify(entry)}: ${JSON.stringify(found)}`);
+            }
+        });
+    });
+
+    it("timeout: at most Knative's max-revision-timeout-seconds (600)", () => {
+        assert.deepEqual(problems({ scaling: { timeout: 600 } }), []);
+        assert.equal(spec({ scaling: { timeout: 600 } }).predictor.timeout, 600);
+        for (const timeout of [601, 3600]) {
+            assert.deepEqual(problems({ scaling: { timeout } }), ["scaling.timeout: must be at most 600: Knative refuses a revision timeout above its max-revision-timeout-seconds (600, Knative's default)"]);
+        }
+        assert.match(problems({ transformer: { image: "ghcr.io/acme/pre:1.0.0", scaling: { timeout: 900 } } }).join("\n"), /^transformer\.scaling\.timeout: must be at most 600/);
+    });
+
+    it("env: names KServe's webhook blocks (PYTHONPATH) are refused in every container, with the list", () => {
+        assert.deepEqual([...kserveBlockedEnvNames], ["PYTHONPATH"]);
+        const env = [{ name: "PYTHONPATH", value: "/opt/extra" }];
+        const message = "is refused by KServe's admission webhook (blocked env names: PYTHONPATH)";
+        assert.deepEqual(problems({ stable: { storageUri: "s3://models/m/v1", env } }), [`stable.env.0.name: ${message}`]);
+        assert.deepEqual(problems({ canary: { storageUri: "s3://models/m/v2", env, trafficPercent: 10 } }), [`canary.env.0.name: ${message}`]);
+        assert.deepEqual(problems({ framework: "custom", stable: { image: "ghcr.io/acme/model:1.2.3", env } }), [`stable.env.0.name: ${message}`]);
+        assert.deepEqual(problems({ transformer: { image: "ghcr.io/acme/pre:1.0.0", env } }), [`transformer.env.0.name: ${message}`]);
+        assert.deepEqual(problems({ explainer: { image: "ghcr.io/acme/x:1.0.0", env } }), [`explainer.env.0.name: ${message}`]);
+        // Exact and case-sensitive, as KServe's check is.
+        assert.deepEqual(problems({ stable: { storageUri: "s3://models/m/v1", env: [{ name: "pythonpath", value: "x" }, { name: "PYTHONPATH_EXTRA", value: "x" }] } }), []);
+    });
+
+    it("custom containers run as a numeric user: 1000 (KServe's convention) unless the model names its own", () => {
+        const custom = (v: Record<string, unknown>, rest: Record<string, unknown> = {}) => spec({ framework: "custom", stable: { image: "ghcr.io/acme/model:1.2.3", ...v }, ...rest });
+        const byDefault = custom({}).predictor.containers[0].securityContext;
+        assert.deepEqual([byDefault.runAsNonRoot, byDefault.runAsUser, byDefault.runAsGroup], [true, 1000, undefined]);
+        const own = custom({ runAsUser: 12345, runAsGroup: 0 }).predictor.containers[0].securityContext;
+        assert.deepEqual([own.runAsNonRoot, own.runAsUser, own.runAsGroup], [true, 12345, 0]);
+        const sidecars = spec({ transformer: { image: "ghcr.io/acme/pre:1.0.0" }, explainer: { image: "ghcr.io/acme/x:1.0.0", runAsUser: 65532, runAsGroup: 65532 } });
+        assert.equal(sidecars.transformer.containers[0].securityContext.runAsUser, 1000);
+        assert.deepEqual([sidecars.explainer.containers[0].securityContext.runAsUser, sidecars.explainer.containers[0].securityContext.runAsGroup], [65532, 65532]);
+        // a canary image with another user is a change of its own
+        const canary = custom({ runAsUser: 1000 }, { canary: { image: "ghcr.io/acme/model:1.2.3", runAsUser: 2000, trafficPercent: 10 } });
+        assert.equal(canary.predictor.containers[0].securityContext.runAsUser, 2000);
+        assert.match(problems({ framework: "custom", stable: { image: "ghcr.io/acme/model:1.2.3", runAsUser: 0 } }).join("\n"), /^stable\.runAsUser: must be at least 1/);
+        assert.match(problems({ stable: { storageUri: "s3://models/m/v1", runAsUser: 1000 } }).join("\n"), /^stable\.runAsUser: is only allowed when framework is custom/);
+        // runtime models keep the ServingRuntime's own securityContext
+        assert.equal(spec({}).predictor.model.securityContext, undefined);
+    });
+
+    it("resources: none unless asked (the runtime's own apply), exactly what was asked otherwise", () => {
+        assert.equal(spec({}).predictor.model.resources, undefined);
+        assert.equal(spec({ framework: "custom", stable: { image: "ghcr.io/acme/model:1.2.3" } }).predictor.containers[0].resources, undefined);
+        assert.equal(spec({ transformer: { image: "ghcr.io/acme/pre:1.0.0" } }).transformer.containers[0].resources, undefined);
+        assert.deepEqual(spec({ resources: { memoryLimit: "4Gi" } }).predictor.model.resources, { limits: { memory: "4Gi" } });
+        assert.deepEqual(spec({ resources: { cpu: "2", memory: "8Gi", cpuLimit: "4", memoryLimit: "16Gi" } }).predictor.model.resources, {
+            requests: { cpu: "2", memory: "8Gi" },
+            limits: { cpu: "4", memory: "16Gi" },
+        });
+        // Kubernetes refuses a request above its limit.
+        assert.deepEqual(problems({ resources: { cpu: "1500m", cpuLimit: "1" } }), ["resources.cpu: must be at most cpuLimit (1): Kubernetes refuses a request above its limit"]);
+        assert.deepEqual(problems({ transformer: { image: "ghcr.io/acme/pre:1.0.0", resources: { memory: "2Gi", memoryLimit: "1024Mi" } } }), [
+            "transformer.resources.memory: must be at most memoryLimit (1024Mi): Kubernetes refuses a request above its limit",
+        ]);
+        assert.deepEqual(problems({ resources: { memory: "1Gi", memoryLimit: "1024Mi", cpu: "500m", cpuLimit: "0.5" } }), []);
+    });
+
+    it("runtimes: named per framework, and the model's format version and protocol must be the named runtime's", () => {
+        for (const [framework, runtime] of [["sklearn", "kserve-sklearnserver"], ["xgboost", "kserve-xgbserver"], ["lightgbm", "kserve-lgbserver"]]) {
+            const p = spec({ framework, protocolVersion: "v2" }).predictor;
+            assert.deepEqual([p.model.runtime, p.model.protocolVersion], [runtime, "v2"], `${framework} v2 is served by ${runtime}, not kserve-mlserver`);
+        }
+        assert.match(problems({ formatVersion: "0" }).join("\n"), /^formatVersion: is not served by kserve-sklearnserver, which inferstack picks for sklearn \(it supports sklearn 1\)/);
+        assert.match(problems({ framework: "xgboost", formatVersion: "1" }).join("\n"), /^formatVersion: is not served by kserve-xgbserver/);
+        assert.match(problems({ framework: "onnx", protocolVersion: "v1" }).join("\n"), /^protocolVersion: is not spoken by kserve-tritonserver/);
+        // naming a runtime is the way out, and then it is the user's choice
+        assert.deepEqual(problems({ formatVersion: "0", runtime: "kserve-mlserver", protocolVersion: "v2" }), []);
+        assert.equal(spec({ formatVersion: "0", runtime: "kserve-mlserver", protocolVersion: "v2" }).predictor.model.runtime, "kserve-mlserver");
+    });
+});
+
+describe("ModelService: the runtime table against KServe's vendored ClusterServingRuntimes", () => {
+    type Runtime = { metadata: { name: string }; spec: { protocolVersions: string[]; supportedModelFormats: { name: string; version?: string }[]; containers: { securityContext?: { runAsUser?: number } }[] } };
+    const runtimes = new Map(
+        (yaml.loadAll(readFileSync(path.join(repoRoot, "test/upstream/charts/kserve-runtime-configs/files/runtimes/resources.yaml"), "utf8")) as (Runtime | null)[])
+            .filter((d): d is Runtime => !!d)
+            .map((d) => [d.metadata.name, d.spec]),
+    );
+    it("every runtime inferstack names exists, serves exactly the format versions and protocols the table says", () => {
+        for (const [framework, fw] of Object.entries(frameworkRuntime)) {
+            if (!fw.runtime) continue;
+            const rt = runtimes.get(fw.runtime);
+            assert.ok(rt, `${framework}: ${fw.runtime} is a ClusterServingRuntime`);
+            const versions = rt.supportedModelFormats.filter((f) => f.name === fw.format).map((f) => f.version);
+            assert.deepEqual(fw.formatVersions, versions, `${framework}: format versions of ${fw.runtime}`);
+            assert.deepEqual([...(fw.protocols ?? [])].sort(), rt.protocolVersions.filter((p) => p === "v1" || p === "v2").sort(), `${framework}: protocols of ${fw.runtime}`);
+        }
+    });
+    it("KServe's runtimes that set a user all use the default custom user", () => {
+        const users = new Set([...runtimes.values()].flatMap((r) => r.containers.map((c) => c.securityContext?.runAsUser)).filter((u) => u !== undefined));
+        assert.deepEqual([...users], [defaultRunAsUser]);
     });
 });

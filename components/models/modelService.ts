@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Framework, ModelConfig } from "../../stacks/config";
+import { defaultRunAsUser, frameworkRuntime, type ModelConfig } from "../../stacks/config";
 import { gpuTaint } from "../cluster/kubernetesCluster";
 import { awaitReadyAnnotation, readyTimeouts } from "../kubernetes";
 import { restrictedSecurityContext } from "../podSecurity";
@@ -24,20 +24,6 @@ export interface ModelServiceArgs {
     dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
-/** How each framework maps onto KServe: the model format name and, where KServe would not pick it, a runtime. */
-const frameworkRuntime: Record<Exclude<Framework, "custom">, { format: string; runtime?: string; protocol?: "v1" | "v2" }> = {
-    sklearn: { format: "sklearn" },
-    xgboost: { format: "xgboost" },
-    lightgbm: { format: "lightgbm" },
-    pytorch: { format: "pytorch" },
-    tensorflow: { format: "tensorflow" },
-    // ONNX is served by Triton, which speaks only the v2 (Open Inference) protocol.
-    onnx: { format: "onnx", runtime: "kserve-tritonserver", protocol: "v2" },
-    triton: { format: "triton", runtime: "kserve-tritonserver", protocol: "v2" },
-    mlflow: { format: "mlflow", runtime: "kserve-mlserver", protocol: "v2" },
-    huggingface: { format: "huggingface", runtime: "kserve-huggingfaceserver" },
-};
-
 /** Toleration that lets a GPU pod onto the tainted GPU nodes every cluster variant creates. */
 const gpuToleration = { key: gpuTaint.key, operator: "Exists", effect: gpuTaint.effect };
 
@@ -46,12 +32,39 @@ type Scaling = ModelConfig["scaling"];
 type Version = ModelConfig["stable"];
 type Sidecar = NonNullable<ModelConfig["transformer"]>;
 
+/**
+ * Exactly the resources the model asked for, or none: a key left unset keeps the ServingRuntime's own value
+ * (KServe merges the two containers key by key) or, for a custom container, KServe's default for it.
+ */
 function resourceRequirements(r: Resources) {
     const gpu = r.gpu > 0 ? { "nvidia.com/gpu": String(r.gpu) } : {};
-    return {
-        requests: { cpu: r.cpu, memory: r.memory, ...gpu },
-        limits: { cpu: r.cpuLimit, memory: r.memoryLimit, ...gpu },
+    const pick = (o: Record<string, string | undefined>) => {
+        const out = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Record<string, string>;
+        return Object.keys(out).length > 0 ? out : undefined;
     };
+    const requests = pick({ cpu: r.cpu, memory: r.memory, ...gpu });
+    const limits = pick({ cpu: r.cpuLimit, memory: r.memoryLimit, ...gpu });
+    return requests || limits ? { requests, limits } : undefined;
+}
+
+/** Whether any component scales on cpu or memory, i.e. needs Knative's HPA autoscaler class. */
+export function usesHpa(m: ModelConfig): boolean {
+    return [m.scaling, m.transformer?.scaling, m.explainer?.scaling].some((s) => s?.scaleMetric === "cpu" || s?.scaleMetric === "memory");
+}
+
+/**
+ * Knative's autoscaler class annotation for the HPA (knative/serving@knative-v1.23.0:pkg/apis/autoscaling/register.go).
+ * In Knative mode KServe validates scaling against this annotation, not its own `serving.kserve.io/autoscalerClass`
+ * (kserve/kserve@v0.20.0:pkg/apis/serving/v1beta1/inference_service_validation.go, validateAutoScalingCompExtension),
+ * keeps it when set (pkg/controller/v1alpha1/utils/utils.go, SetAutoScalingAnnotations; the KPA otherwise) and
+ * copies the InferenceService's annotations onto each component's revision template. The Knative Operator installs
+ * the HPA autoscaler with Serving (its 3-serving-hpa.yaml).
+ */
+export const hpaClassAnnotation = { "autoscaling.knative.dev/class": "hpa.autoscaling.knative.dev" } as const;
+
+/** The restricted security context with a numeric user (and group), so the kubelet can check runAsNonRoot. */
+function customSecurityContext(c: { runAsUser?: number; runAsGroup?: number }) {
+    return { ...restrictedSecurityContext, runAsUser: c.runAsUser ?? defaultRunAsUser, ...(c.runAsGroup !== undefined ? { runAsGroup: c.runAsGroup } : {}) };
 }
 
 /** KServe component-level scaling fields; unset ones are left to KServe's defaults. */
@@ -82,7 +95,7 @@ function sidecarSpec(c: Sidecar, serviceAccountName: pulumi.Input<string>) {
                 env: envList(c.env),
                 resources: resourceRequirements(c.resources),
                 // Custom images run under the restricted Pod Security Standard, as the policy pack requires.
-                securityContext: restrictedSecurityContext,
+                securityContext: customSecurityContext(c),
             },
         ],
     };
@@ -119,7 +132,7 @@ export function predictorSpec(m: ModelConfig, serviceAccountName: pulumi.Input<s
                     args: version.args.length > 0 ? version.args : undefined,
                     env: envList(version.env),
                     resources,
-                    securityContext: restrictedSecurityContext,
+                    securityContext: customSecurityContext(version),
                 },
             ],
         };
@@ -149,6 +162,22 @@ export function inferenceServiceSpec(m: ModelConfig, serviceAccountName: pulumi.
         transformer: m.transformer ? { ...sidecarSpec(m.transformer, serviceAccountName), ...labels } : undefined,
         explainer: m.explainer ? { ...sidecarSpec(m.explainer, serviceAccountName), ...labels } : undefined,
     };
+}
+
+/** The InferenceService's annotations for a model entry (pure, like inferenceServiceSpec). */
+export function inferenceServiceAnnotations(m: ModelConfig): Record<string, string> {
+    const annotations: Record<string, string> = {
+        "serving.kserve.io/deploymentMode": "Knative",
+        // Knative tags `latest-` and `prev-` routes, so the canary and the stable revision can be called alone.
+        "serving.kserve.io/enable-tag-routing": "true",
+        "serving.kserve.io/enable-prometheus-scraping": "true",
+        // `pulumi up` ends when the model serves (or fails with KServe's reason), not when the object is stored.
+        ...awaitReadyAnnotation,
+        // cpu/memory scaling: Knative's HPA class, for every component (KServe allows one class per service).
+        ...(usesHpa(m) ? hpaClassAnnotation : {}),
+    };
+    if (m.canary && m.stable.storageUri) annotations["inferstack.io/stable-storage-uri"] = m.stable.storageUri;
+    return annotations;
 }
 
 /** Path of the predict endpoint for the model's protocol. */
@@ -181,15 +210,7 @@ export class ModelService extends pulumi.ComponentResource {
         super("inferstack:models:ModelService", name, {}, opts);
         const m = args.model;
         this.modelName = m.name;
-        const annotations: Record<string, string> = {
-            "serving.kserve.io/deploymentMode": "Knative",
-            // Knative tags `latest-` and `prev-` routes, so the canary and the stable revision can be called alone.
-            "serving.kserve.io/enable-tag-routing": "true",
-            "serving.kserve.io/enable-prometheus-scraping": "true",
-            // `pulumi up` ends when the model serves (or fails with KServe's reason), not when the object is stored.
-            ...awaitReadyAnnotation,
-        };
-        if (m.canary && m.stable.storageUri) annotations["inferstack.io/stable-storage-uri"] = m.stable.storageUri;
+        const annotations = inferenceServiceAnnotations(m);
         this.inferenceService = new k8s.apiextensions.CustomResource(
             name,
             {
