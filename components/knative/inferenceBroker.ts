@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { versions } from "../versions";
-import { awaitReadyAnnotation, readyTimeouts } from "../kubernetes";
+import { awaitReadyAnnotation, partOfLabel, readyTimeouts } from "../kubernetes";
 import { restrictedSecurityContext } from "../podSecurity";
 import { KnativeEventing } from "./knativeEventing";
 import { KnativeServing } from "./knativeServing";
@@ -63,7 +63,7 @@ export class InferenceBroker extends pulumi.ComponentResource {
                 metadata: {
                     name: sinkName,
                     namespace: args.namespace,
-                    labels: { "app.kubernetes.io/part-of": "inferstack", "app.kubernetes.io/component": "dead-letter-sink" },
+                    labels: { ...partOfLabel, "app.kubernetes.io/component": "dead-letter-sink" },
                     annotations: awaitReadyAnnotation,
                 },
                 spec: {

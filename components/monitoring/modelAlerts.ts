@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitorAlertSettings, modelAlertRules } from "./modelAlertRules";
+import { partOfLabel } from "../kubernetes";
 
 export interface ModelAlertsArgs {
     /** Provider of the target cluster. */
@@ -38,7 +39,7 @@ export class ModelAlerts extends pulumi.ComponentResource {
                 metadata: {
                     name: `${args.model}-alerts`,
                     namespace: args.namespace,
-                    labels: { "app.kubernetes.io/part-of": "inferstack", [modelLabel]: args.model },
+                    labels: { ...partOfLabel, [modelLabel]: args.model },
                 },
                 spec: pulumi.output(args.namespace).apply((namespace) =>
                     modelAlertRules({ model: args.model, namespace, maxP95LatencySeconds: args.maxP95LatencySeconds, monitor: args.monitor }),

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ModelConfig } from "../../stacks/config";
 import { InferenceBroker } from "../knative/inferenceBroker";
 import { KnativeServing } from "../knative/knativeServing";
-import { awaitReadyAnnotation, readyTimeouts } from "../kubernetes";
+import { awaitReadyAnnotation, partOfLabel, readyTimeouts } from "../kubernetes";
 import { restrictedSecurityContext } from "../podSecurity";
 import { versions } from "../versions";
 import { modelDashboard } from "./modelDashboard";
@@ -91,7 +91,7 @@ export class ModelMonitor extends pulumi.ComponentResource {
         // after the controller that serves it; a Trigger turns Ready once its subscriber (the monitor) resolves.
         const gated = { parent: this, provider: args.provider, customTimeouts: readyTimeouts.controlPlane };
         const serviceName = "model-monitor";
-        const labels = { "app.kubernetes.io/name": serviceName, "app.kubernetes.io/part-of": "inferstack" };
+        const labels = { "app.kubernetes.io/name": serviceName, ...partOfLabel };
         const configJson = JSON.stringify(monitorConfig(args.models), null, 2);
 
         const config = new k8s.core.v1.ConfigMap(

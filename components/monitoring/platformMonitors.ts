@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { revisionLabels } from "./modelAlertRules";
 import { Monitoring } from "./monitoring";
+import { partOfLabel } from "../kubernetes";
 
 export interface PlatformMonitorsArgs {
     /** Provider of the target cluster. */
@@ -57,7 +58,7 @@ export class PlatformMonitors extends pulumi.ComponentResource {
                 {
                     apiVersion: "monitoring.coreos.com/v1",
                     kind: "PodMonitor",
-                    metadata: { name: id, namespace: args.monitoring.namespace, labels: { "app.kubernetes.io/part-of": "inferstack" } },
+                    metadata: { name: id, namespace: args.monitoring.namespace, labels: partOfLabel },
                     spec: {
                         namespaceSelector: { matchNames: [namespace] },
                         selector,

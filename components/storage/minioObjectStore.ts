@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { restrictedSecurityContext } from "../podSecurity";
-import { platformNamespace } from "../kubernetes";
+import { partOfLabel, platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
 import { defaultModelServiceAccount } from "./modelServiceAccount";
 import { ObjectStore } from "./objectStore";
@@ -91,7 +91,7 @@ export class MinioObjectStore extends pulumi.ComponentResource implements Object
         super("inferstack:storage:MinioObjectStore", name, {}, opts);
         const child = { parent: this, provider: args.provider };
         const nsName = args.namespace ?? "inferstack-storage";
-        const labels = { "app.kubernetes.io/name": "minio", "app.kubernetes.io/part-of": "inferstack" };
+        const labels = { "app.kubernetes.io/name": "minio", ...partOfLabel };
         const buckets = [args.modelBucket, ...(args.extraBuckets ?? [])];
 
         this.namespace = platformNamespace(name, nsName, child).metadata.name;
