@@ -155,7 +155,7 @@ export class GkeCluster extends pulumi.ComponentResource implements KubernetesCl
         this.gpuReady = [];
         if (args.gpu) {
             const gpu = args.gpu;
-            if (!gpu.acceleratorType) throw new Error(`GKE GPU pool of ${name}: acceleratorType is required (e.g. nvidia-l4); GKE installs the NVIDIA driver only for a declared accelerator`);
+            if (!gpu.acceleratorType) throw new pulumi.ResourceError(`GKE GPU pool of ${name}: acceleratorType is required (e.g. nvidia-l4); GKE installs the NVIDIA driver only for a declared accelerator`, this);
             pools.push({ name: "gpu", instanceType: gpu.instanceType, gpus: gpu.acceleratorCount, labels: gpuNodeLabel, taints: [gpuTaint] });
             const gpuPool = nodePool("gpu", gpu.count, {
                 ...nodeConfig(gpu.instanceType),

@@ -56,7 +56,7 @@ export class KnativeEventing extends pulumi.ComponentResource {
     constructor(name: string, args: KnativeEventingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:knative:KnativeEventing", name, {}, opts);
         if (args.brokerClass === "Kafka" && !args.kafkaBootstrapServers) {
-            throw new Error("KnativeEventing: kafkaBootstrapServers is required with brokerClass Kafka");
+            throw new pulumi.ResourceError("KnativeEventing: kafkaBootstrapServers is required with brokerClass Kafka", this);
         }
         const nsName = "knative-eventing";
         this.namespace = platformNamespace(name, nsName, { parent: this, provider: args.provider }).metadata.name;

@@ -85,7 +85,7 @@ export class ModelMonitor extends pulumi.ComponentResource {
 
     constructor(name: string, args: ModelMonitorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:monitoring:ModelMonitor", name, {}, opts);
-        if (args.models.length === 0) throw new Error("ModelMonitor: models must list at least one model");
+        if (args.models.length === 0) throw new pulumi.ResourceError("ModelMonitor: models must list at least one model", this);
         const child = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
         // The Knative Service and the Triggers are readiness-gated (`up` ends with the monitor subscribed), each
         // after the controller that serves it; a Trigger turns Ready once its subscriber (the monitor) resolves.
