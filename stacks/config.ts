@@ -48,8 +48,15 @@ export const frameworkRuntime: Record<Exclude<Framework, "custom">, { format: st
     huggingface: { format: "huggingface", runtime: "kserve-huggingfaceserver", formatVersions: ["1"], protocols: ["v1", "v2"] },
 };
 
-/** Storage URI schemes the KServe storage initializer understands and inferstack wires credentials for. */
-export const storageSchemes = ["s3://", "gs://", "https://", "pvc://"] as const;
+/**
+ * Storage URI schemes a model version may use. KServe v0.20 reads them as follows: `s3://`, `gs://`, `hf://` and
+ * `https://` are downloaded by the storage initializer (kserve/kserve@v0.20.0:python/storage/kserve_storage/
+ * kserve_storage.py; the chart's ClusterStorageContainer `default` lists these prefixes), `pvc://` is mounted
+ * (pkg/webhook/admission/pod/storage_initializer_injector.go) and `oci://` runs the image as a modelcar sidecar
+ * (same file, InjectModelcar), which the kserve-resources chart enables by default (values.yaml:
+ * `kserve.storage.enableModelcar: true`, rendered into inferenceservice-config `storageInitializer`).
+ */
+export const storageSchemes = ["s3://", "gs://", "https://", "pvc://", "hf://", "oci://"] as const;
 
 const dns1123Label = z
     .string()
@@ -223,14 +230,28 @@ export type ObjectStoreConfig = z.infer<typeof objectStoreSchema>;
 // Models (KServe InferenceServices)
 // ---------------------------------------------------------------------------------------------------------
 
-const storageUri = z
-    .string()
-    .refine((u) => storageSchemes.some((s) => u.startsWith(s)), {
-        message: `must start with one of ${storageSchemes.join(", ")}`,
-    })
-    .refine((u) => !u.startsWith("https://") || /^https:\/\/[a-z0-9]+\.blob\.core\.windows\.net\//.test(u), {
-        message: "an https:// storage URI must be an Azure Blob URL (https://<account>.blob.core.windows.net/<container>/...)",
-    });
+/** Azure Blob/File URLs, which KServe's storage initializer reads with the Azure SDK (kserve_storage.py, _AZURE_*_RE). */
+export const azureStorageUrl = /^https:\/\/[^/.]+\.(blob\.core\.windows\.net|z[0-9]{1,2}\.blob\.storage\.azure\.net|file\.core\.windows\.net|z[0-9]{1,2}\.file\.storage\.azure\.net)\/.+/;
+
+/** Each scheme's form, as KServe v0.20 parses it (see storageSchemes); a URI it cannot parse fails only in the pod. */
+const storageUriForms: { scheme: (typeof storageSchemes)[number]; form: RegExp; expected: string }[] = [
+    { scheme: "s3://", form: /^s3:\/\/[a-z0-9][a-z0-9.-]*(\/.*)?$/, expected: "s3://<bucket>/<path>" },
+    { scheme: "gs://", form: /^gs:\/\/[a-z0-9][a-z0-9._-]*(\/.*)?$/, expected: "gs://<bucket>/<path>" },
+    // _download_hf: exactly `owner/model`, an optional `:revision`, nothing else.
+    { scheme: "hf://", form: /^hf:\/\/[^/:\s]+\/[^/:\s]+(:[^/:\s]+)?$/, expected: "hf://<owner>/<model>[:<revision>]" },
+    // Azure Blob/File by their SDK; any other URL by plain GET of one file (_download_from_uri: the path must name it).
+    { scheme: "https://", form: /^https:\/\/[^/\s]+\/\S*[^/\s]$/, expected: "https://<host>/<path to a file> (an archive or an octet-stream), or an Azure Blob URL" },
+    // pvc://<claim>/<path>: the claim is mounted read-only at /mnt/pvc (storage_initializer_injector.go).
+    { scheme: "pvc://", form: /^pvc:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/.*)?$/, expected: "pvc://<claim>/<path>" },
+    // A modelcar image reference (oci+native:// and oci+fetch:// need ociModelMode, which the platform does not set).
+    { scheme: "oci://", form: /^oci:\/\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?\/[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, expected: "oci://<registry>/<repository>[:<tag>|@sha256:<digest>]" },
+];
+
+const storageUri = z.string().superRefine((u, ctx) => {
+    const form = storageUriForms.find((f) => u.startsWith(f.scheme));
+    if (!form) ctx.addIssue({ code: "custom", message: `must start with one of ${storageSchemes.join(", ")}` });
+    else if (!form.form.test(u) && !(form.scheme === "https://" && azureStorageUrl.test(u))) ctx.addIssue({ code: "custom", message: `must be ${form.expected}` });
+});
 
 /**
  * Env names KServe's validating webhook refuses in any container of an InferenceService (predictor, its `model`
@@ -239,6 +260,24 @@ const storageUri = z
  */
 export const kserveBlockedEnvNames = ["PYTHONPATH"] as const;
 
+/** Names that look like a credential (the policy pack's no-plaintext-credentials rule refuses them as literals too). */
+const credentialEnvName = /(passw(or)?d|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)/i;
+/** ...unless they name where a credential is, not the credential (`SECRET_NAME`, `TOKEN_PATH`). */
+const credentialReferenceName = /_(NAME|NAMES|FILE|PATH|DIR|NAMESPACE|REF|MOUNT|ANNOTATION)$/i;
+
+/** A Secret or ConfigMap name (DNS-1123 subdomain) and a key in it (Kubernetes: `[-._a-zA-Z0-9]+`). */
+const objectName = z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a DNS-1123 subdomain (a Secret or ConfigMap name)")
+    .max(253, "must be at most 253 characters");
+const keySelector = z
+    .object({ name: objectName, key: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret/ConfigMap key: letters, digits, '-', '_' and '.'").max(253), optional: z.boolean().optional() })
+    .strict();
+
+/**
+ * One env var, in Kubernetes' own shape: `{name, value}` or `{name, valueFrom: {secretKeyRef | configMapKeyRef}}`
+ * (core/v1 EnvVar). A credential is only ever a reference: a literal value under a credential-looking name is refused.
+ */
 const envVar = z
     .object({
         name: z
@@ -247,9 +286,60 @@ const envVar = z
             .refine((n) => !(kserveBlockedEnvNames as readonly string[]).includes(n), {
                 message: `is refused by KServe's admission webhook (blocked env names: ${kserveBlockedEnvNames.join(", ")})`,
             }),
-        value: z.string(),
+        value: z.string().optional(),
+        valueFrom: z
+            .object({ secretKeyRef: keySelector.optional(), configMapKeyRef: keySelector.optional() })
+            .strict()
+            .refine((v) => Number(!!v.secretKeyRef) + Number(!!v.configMapKeyRef) === 1, "must set exactly one of secretKeyRef, configMapKeyRef (Kubernetes allows one source per env var)")
+            .optional(),
     })
-    .strict();
+    .strict()
+    .superRefine((e, ctx) => {
+        // core/v1 validation: `value` may not be set with `valueFrom`.
+        if ((e.value === undefined) === (e.valueFrom === undefined)) ctx.addIssue({ code: "custom", message: "must set exactly one of value, valueFrom" });
+        if (e.value && credentialEnvName.test(e.name) && !credentialReferenceName.test(e.name)) {
+            ctx.addIssue({ code: "custom", path: ["value"], message: `looks like a credential (${e.name}): keep it in a Secret and use valueFrom.secretKeyRef; secret values never go in the stack config` });
+        }
+    });
+
+/** Env vars from every key of a Secret or a ConfigMap (core/v1 EnvFromSource), with an optional name prefix. */
+const envFromSource = z
+    .object({
+        prefix: z.string().optional(),
+        secretRef: z.object({ name: objectName, optional: z.boolean().optional() }).strict().optional(),
+        configMapRef: z.object({ name: objectName, optional: z.boolean().optional() }).strict().optional(),
+    })
+    .strict()
+    .refine((e) => Number(!!e.secretRef) + Number(!!e.configMapRef) === 1, "must set exactly one of secretRef, configMapRef");
+
+/**
+ * Knative's reserved ports (knative/serving@knative-v1.23.0:pkg/apis/serving/k8s_validation.go, reservedPorts:
+ * the queue-proxy's 8012, 8013, 8022, 9090, 9091 (pkg/networking/constants.go) and the profiling port 8008).
+ */
+export const knativeReservedPorts = [8008, 8012, 8013, 8022, 9090, 9091] as const;
+
+/**
+ * The serving port of a container (core/v1 ContainerPort, as Knative allows it): Knative routes to exactly one
+ * port per revision, named `h2c` (HTTP/2, gRPC) or `http1` (or unnamed), protocol TCP, not one of its reserved ports
+ * (knative/serving@knative-v1.23.0:pkg/apis/serving/k8s_validation.go, validateContainersPorts / validateContainerPorts;
+ * only containerPort, name and protocol are allowed, pkg/apis/serving/fieldmask.go ContainerPortMask).
+ */
+const containerPorts = z
+    .array(
+        z
+            .object({
+                name: z.enum(["h2c", "http1"]).optional(),
+                containerPort: z
+                    .number()
+                    .int("must be a whole number")
+                    .min(1, "must be from 1 to 65535")
+                    .max(65535, "must be from 1 to 65535")
+                    .refine((p) => !(knativeReservedPorts as readonly number[]).includes(p), { message: `is reserved by Knative (${knativeReservedPorts.join(", ")})` }),
+                protocol: z.literal("TCP").optional(),
+            })
+            .strict(),
+    )
+    .max(1, "must list at most one port: Knative routes to a single port per revision ('more than one container port is set')");
 
 /** A Kubernetes quantity as a number (cores or bytes), to compare a request with its limit. */
 function quantityValue(q: string): number {
@@ -351,6 +441,11 @@ export const defaultRunAsUser = 1000;
 const runAsUser = z.number().int("must be a whole number").min(1, "must be at least 1 (containers run as non-root)").max(2147483647);
 const runAsGroup = z.number().int("must be a whole number").min(0, "must be 0 or more").max(2147483647);
 
+/** Whether a runtime's args name a Hugging Face model id (`--model_id=<id>` or `--model_id <id>`). */
+export function hasModelId(args: readonly string[]): boolean {
+    return args.some((a, i) => /^--model_id=\S+$/.test(a) || (a === "--model_id" && !!args[i + 1] && !args[i + 1].startsWith("--")));
+}
+
 /** A model version: where its artifact lives and how its container differs. */
 const modelVersion = z
     .object({
@@ -363,6 +458,9 @@ const modelVersion = z
         runAsGroup: runAsGroup.optional(),
         args: z.array(z.string()).default([]),
         env: z.array(envVar).default([]),
+        envFrom: z.array(envFromSource).default([]),
+        /** The serving port (e.g. `{name: h2c, containerPort: 8081}` for gRPC); the runtime's (8080, HTTP) when unset. */
+        ports: containerPorts.optional(),
     })
     .strict();
 
@@ -375,6 +473,9 @@ const sidecarComponent = z
         runAsGroup: runAsGroup.optional(),
         args: z.array(z.string()).default([]),
         env: z.array(envVar).default([]),
+        envFrom: z.array(envFromSource).default([]),
+        /** The serving port (e.g. `{name: h2c, containerPort: 8081}` for gRPC); 8080 (HTTP) when unset. */
+        ports: containerPorts.optional(),
         /** Unset keys: KServe's defaults for custom containers (its inferenceservice-config `resource`). */
         resources: resources.default({ gpu: 0 }),
         scaling: scaling.default({ maxReplicas: 3 }),
@@ -463,7 +564,11 @@ export const modelSchema = z
             const v = m[key];
             if (!v) continue;
             if (isCustom && !v.image) ctx.addIssue({ code: "custom", path: [key, "image"], message: "is required when framework is custom (the model server image)" });
-            if (!isCustom && !v.storageUri) ctx.addIssue({ code: "custom", path: [key, "storageUri"], message: `is required for framework ${m.framework}` });
+            // The huggingface runtime downloads a model itself given `--model_id` (KServe's huggingfaceserver; KServe's
+            // docs deploy LLMs that way, without storageUri).
+            if (!isCustom && !v.storageUri && !(m.framework === "huggingface" && hasModelId(v.args))) {
+                ctx.addIssue({ code: "custom", path: [key, "storageUri"], message: m.framework === "huggingface" ? "is required for framework huggingface unless args name the model with --model_id" : `is required for framework ${m.framework}` });
+            }
             if (!isCustom && v.image) ctx.addIssue({ code: "custom", path: [key, "image"], message: "is only allowed when framework is custom; use runtimeVersion to change a runtime's image tag" });
         }
         if (m.canary && JSON.stringify({ ...m.canary, trafficPercent: undefined }) === JSON.stringify(m.stable)) {
@@ -473,6 +578,14 @@ export const modelSchema = z
             const v = m[key];
             if (!isCustom && v && (v.runAsUser !== undefined || v.runAsGroup !== undefined)) {
                 ctx.addIssue({ code: "custom", path: [key, v.runAsUser !== undefined ? "runAsUser" : "runAsGroup"], message: "is only allowed when framework is custom (a runtime's container runs as its ServingRuntime says)" });
+            }
+        }
+        // gRPC through the logger: KServe injects its agent in front of a logged predictor (pkg/webhook/admission/pod/
+        // agent_injector.go, queue-proxy then sends to the agent's port), and the agent proxies HTTP/1 only
+        // (cmd/agent/main.go has no h2c server; kserve/kserve#2251 "logger is not working with grpc request").
+        for (const key of ["stable", "canary"] as const) {
+            if (m[key]?.ports?.[0]?.name === "h2c" && m.logging !== "off") {
+                ctx.addIssue({ code: "custom", path: [key, "ports", 0, "name"], message: "h2c (gRPC) needs logging: off: KServe's logger agent, injected in front of a logged predictor, proxies HTTP/1 only" });
             }
         }
         // The runtime inferstack names must support the model's format version and protocol (see frameworkRuntime).
@@ -782,7 +895,7 @@ export function configWarnings(c: PlatformConfig): string[] {
     c.models.forEach((m, i) => {
         for (const key of ["stable", "canary"] as const) {
             const uri = m[key]?.storageUri;
-            if (!uri?.startsWith(scheme)) continue;
+            if (!uri?.startsWith(scheme) || (c.objectStore.provider === "azure" && !azureStorageUrl.test(uri))) continue;
             const inStore = c.objectStore.provider === "azure" ? buckets.some((b) => uri.includes(`.blob.core.windows.net/${b}/`)) : buckets.includes(uri.slice(scheme.length).split("/")[0]);
             if (!inStore) out.push(`inferstack:models[${i}].${key}.storageUri ${uri} is outside the platform's buckets (${buckets.join(", ")}); the models' identity is granted only those`);
         }
