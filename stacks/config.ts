@@ -6,7 +6,11 @@
  */
 import { z } from "zod";
 
-/** Allowed environments; each one sets the defaults that differ between dev, staging and prod. */
+/**
+ * Allowed environments. The environment names cloud resources (e.g. the AKS resource group) and turns on the
+ * prod-only rules (a latency-critical model keeps a replica); it sets no other defaults: each stack file states
+ * what differs between dev, staging and prod.
+ */
 export const environments = ["dev", "staging", "prod"] as const;
 export type Environment = (typeof environments)[number];
 
