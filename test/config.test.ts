@@ -102,8 +102,8 @@ describe("stack configuration", () => {
             expect: [/inferstack:models\[1\]\.stable\.storageUri/, /"ftp:\/\/models\/xgb"/, /s3:\/\/, gs:\/\/, https:\/\/, pvc:\/\//],
         },
         {
-            name: "an https storage URI that is not Azure Blob",
-            mutate: (r) => (r.models[1].stable.storageUri = "https://example.com/model.bst"),
+            name: "an https storage URI that names no file and is not Azure Blob",
+            mutate: (r) => (r.models[1].stable.storageUri = "https://example.com/models/"),
             expect: [/inferstack:models\[1\]\.stable\.storageUri/, /Azure Blob URL/],
         },
         {

@@ -4,7 +4,9 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { before, describe, it } from "node:test";
 import { inferenceServiceAnnotations, inferenceServiceSpec, predictPath } from "../components/models/modelService";
-import { ModelConfig, defaultRunAsUser, frameworkRuntime, frameworks, kserveBlockedEnvNames, modelSchema } from "../stacks/config";
+import { runPolicies } from "../policies/offline";
+import { policies } from "../policies/rules";
+import { ModelConfig, defaultRunAsUser, frameworkRuntime, frameworks, knativeReservedPorts, kserveBlockedEnvNames, modelSchema, storageSchemes } from "../stacks/config";
 import { Render, repoRoot } from "../tools/renderStack";
 import { validateObjects } from "../tools/validateManifests";
 import { manifest, renderDevWith, stackFileConfig } from "./helpers";
@@ -355,5 +357,179 @@ describe("ModelService: the runtime table against KServe's vendored ClusterServi
     it("KServe's runtimes that set a user all use the default custom user", () => {
         const users = new Set([...runtimes.values()].flatMap((r) => r.containers.map((c) => c.securityContext?.runAsUser)).filter((u) => u !== undefined));
         assert.deepEqual([...users], [defaultRunAsUser]);
+    });
+});
+
+describe("ModelService: LLMs, every storage scheme, env from Secrets and ConfigMaps, gRPC ports (issue 12, items 1-3)", () => {
+    const isvc = (spec: unknown) => ({ apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", metadata: { name: "m", namespace: "models" }, spec });
+    const hfToken = { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "hf-token", key: "HF_TOKEN" } } };
+    const custom = (v: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({ framework: "custom", stable: { image: "ghcr.io/acme/model:1.2.3", ...v }, ...rest });
+    const h2c = [{ name: "h2c", containerPort: 8081, protocol: "TCP" }];
+
+    it("storage: s3, gs, https (any host), pvc, hf and oci (modelcars) URIs pass through unchanged", () => {
+        assert.deepEqual([...storageSchemes], ["s3://", "gs://", "https://", "pvc://", "hf://", "oci://"]);
+        const uris = [
+            "s3://models/m/v1",
+            "gs://kfserving-examples/models/sklearn/1.0/model",
+            "https://acct.blob.core.windows.net/models/m",
+            "https://acct.blob.core.windows.net/models/m/",
+            "https://github.com/acme/models/releases/download/v1/model.tar.gz",
+            "pvc://model-pvc/m",
+            "hf://meta-llama/Meta-Llama-3-8B-Instruct",
+            "hf://google-bert/bert-base-uncased:86b5e0934494bd15c9632b12f734a8a67f723594",
+            "oci://ghcr.io/acme/models/iris:1.0.0",
+            "oci://registry.example.com:5000/iris@sha256:" + "a".repeat(64),
+        ];
+        for (const uri of uris) {
+            assert.deepEqual(problems({ stable: { storageUri: uri } }), [], uri);
+            assert.equal(spec({ stable: { storageUri: uri } }).predictor.model.storageUri, uri);
+        }
+    });
+
+    it("storage: oci:// needs no switch, as KServe's chart enables modelcars and the platform keeps its value", () => {
+        const values = yaml.load(readFileSync(path.join(repoRoot, "test/upstream/charts/kserve-resources/values.yaml"), "utf8")) as any;
+        assert.equal(values.kserve.storage.enableModelcar, true, "kserve-resources v0.20.0 values.yaml: kserve.storage.enableModelcar");
+        assert.match(readFileSync(path.join(repoRoot, "test/upstream/charts/kserve-resources/files/common/configmap-patch.yaml"), "utf8"), /"enableModelcar": \{\{ \.Values\.kserve\.storage\.enableModelcar \}\}/);
+        assert.doesNotMatch(readFileSync(path.join(repoRoot, "components/kserve/kserve.ts"), "utf8"), /enableModelcar/, "the platform does not override it");
+    });
+
+    it("storage: refuses URIs KServe's storage initializer or modelcar injector cannot read", () => {
+        const cases: [string, RegExp][] = [
+            // kserve_storage.py _download_hf: exactly owner/model[:revision]
+            ["hf://bert-base-uncased", /^stable\.storageUri: must be hf:\/\/<owner>\/<model>\[:<revision>\]/],
+            ["hf://a/b/c", /^stable\.storageUri: must be hf:\/\//],
+            // _download_from_uri: a plain URL must name a file
+            ["https://example.com/models/", /^stable\.storageUri: must be https:\/\/<host>\/<path to a file>/],
+            ["https://example.com", /^stable\.storageUri: must be https:\/\//],
+            ["oci://Not A Reference", /^stable\.storageUri: must be oci:\/\/<registry>\/<repository>/],
+            ["oci+native://ghcr.io/acme/iris:1", /^stable\.storageUri: must start with one of s3:\/\/, gs:\/\/, https:\/\/, pvc:\/\/, hf:\/\/, oci:\/\//],
+            ["http://example.com/model.joblib", /^stable\.storageUri: must start with one of/],
+            ["pvc://", /^stable\.storageUri: must be pvc:\/\/<claim>\/<path>/],
+        ];
+        for (const [uri, expected] of cases) {
+            const found = problems({ stable: { storageUri: uri } });
+            assert.ok(found.some((p) => expected.test(p)), `${uri}: ${JSON.stringify(found)}`);
+        }
+    });
+
+    it("huggingface: a model given only by --model_id needs no storageUri; every other framework does", () => {
+        for (const args of [["--model_id=meta-llama/Meta-Llama-3-8B-Instruct"], ["--model_id", "google-bert/bert-base-uncased", "--task=fill_mask"]]) {
+            const entry = { framework: "huggingface", stable: { args } };
+            assert.deepEqual(problems(entry), [], JSON.stringify(args));
+            const p = spec(entry).predictor;
+            assert.equal("storageUri" in p.model, false);
+            assert.deepEqual(p.model.args, args);
+        }
+        assert.deepEqual(problems({ framework: "huggingface", stable: { args: ["--task=fill_mask"] } }), ["stable.storageUri: is required for framework huggingface unless args name the model with --model_id"]);
+        assert.deepEqual(problems({ framework: "huggingface", stable: { args: ["--model_id", "--task=fill_mask"] } }), ["stable.storageUri: is required for framework huggingface unless args name the model with --model_id"]);
+        assert.deepEqual(problems({ framework: "sklearn", stable: { args: ["--model_id=a/b"] } }), ["stable.storageUri: is required for framework sklearn"]);
+    });
+
+    it("env: values, Secret and ConfigMap keys (valueFrom) and whole Secrets/ConfigMaps (envFrom), in Kubernetes' shapes", () => {
+        const env = [{ name: "MODE", value: "fast" }, hfToken, { name: "LOG_LEVEL", valueFrom: { configMapKeyRef: { name: "model-settings", key: "log.level", optional: true } } }];
+        const envFrom = [{ secretRef: { name: "model-creds" } }, { prefix: "APP_", configMapRef: { name: "model-settings", optional: false } }];
+        const rendered = spec({ stable: { storageUri: "s3://models/m/v1", env, envFrom } }).predictor.model;
+        assert.deepEqual(rendered.env, env);
+        assert.deepEqual(rendered.envFrom, envFrom);
+        const c = spec(custom({ env, envFrom })).predictor.containers[0];
+        assert.deepEqual([c.env, c.envFrom], [env, envFrom]);
+        const t = spec({ transformer: { image: "ghcr.io/acme/pre:1.0.0", env: [hfToken], envFrom: [{ secretRef: { name: "pre-creds" } }] } }).transformer.containers[0];
+        assert.deepEqual([t.env, t.envFrom], [[hfToken], [{ secretRef: { name: "pre-creds" } }]]);
+        assert.equal("envFrom" in spec({}).predictor.model, false, "nothing rendered unless asked");
+    });
+
+    it("env: refuses what Kubernetes would, and any credential written into the config", () => {
+        const cases: [unknown, RegExp][] = [
+            [[{ name: "HF_TOKEN", value: "hf_abcdefghijklmnop" }], /^stable\.env\.0\.value: looks like a credential \(HF_TOKEN\): keep it in a Secret and use valueFrom\.secretKeyRef/],
+            [[{ name: "DB_PASSWORD", value: "hunter22" }], /^stable\.env\.0\.value: looks like a credential/],
+            [[{ name: "A", value: "b", valueFrom: hfToken.valueFrom }], /^stable\.env\.0: must set exactly one of value, valueFrom/],
+            [[{ name: "A" }], /^stable\.env\.0: must set exactly one of value, valueFrom/],
+            [[{ name: "A", valueFrom: { secretKeyRef: { name: "s", key: "k" }, configMapKeyRef: { name: "c", key: "k" } } }], /^stable\.env\.0\.valueFrom: must set exactly one of secretKeyRef, configMapKeyRef/],
+            [[{ name: "A", valueFrom: { secretKeyRef: { name: "Bad_Name", key: "k" } } }], /^stable\.env\.0\.valueFrom\.secretKeyRef\.name: must be a DNS-1123 subdomain/],
+            [[{ name: "A", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }], /^stable\.env\.0\.valueFrom: Unrecognized key/],
+        ];
+        for (const [env, expected] of cases) {
+            const found = problems({ stable: { storageUri: "s3://models/m/v1", env } });
+            assert.ok(found.some((p) => expected.test(p)), `${JSON.stringify(env)}: ${JSON.stringify(found)}`);
+        }
+        // A name that refers to where a credential is, not the credential, stays a plain value.
+        assert.deepEqual(problems({ stable: { storageUri: "s3://models/m/v1", env: [{ name: "TOKEN_PATH", value: "/var/run/token" }] } }), []);
+        assert.match(problems({ stable: { storageUri: "s3://models/m/v1", envFrom: [{ secretRef: { name: "a" }, configMapRef: { name: "b" } }] } }).join("\n"), /^stable\.envFrom\.0: must set exactly one of secretRef, configMapRef/);
+        assert.match(problems({ explainer: { image: "ghcr.io/acme/x:1.0.0", env: [{ name: "API_KEY", value: "abcd1234" }] } }).join("\n"), /^explainer\.env\.0\.value: looks like a credential/);
+    });
+
+    it("ports: one serving port (h2c for gRPC) on the model, a custom predictor or a transformer", () => {
+        assert.deepEqual(spec({ protocolVersion: "v2", logging: "off", stable: { storageUri: "s3://models/m/v1", ports: h2c } }).predictor.model.ports, h2c);
+        assert.deepEqual(spec(custom({ ports: [{ name: "http1", containerPort: 9000 }] })).predictor.containers[0].ports, [{ name: "http1", containerPort: 9000 }]);
+        assert.deepEqual(spec({ transformer: { image: "ghcr.io/acme/pre:1.0.0", ports: h2c } }).transformer.containers[0].ports, h2c, "the transformer has no logger agent");
+        assert.equal("ports" in spec({}).predictor.model, false);
+    });
+
+    it("ports: refuses what Knative's webhook (validateContainerPorts) or KServe's logger agent would break", () => {
+        assert.deepEqual([...knativeReservedPorts], [8008, 8012, 8013, 8022, 9090, 9091]);
+        const cases: [Record<string, unknown>, RegExp][] = [
+            [{ logging: "off", stable: { storageUri: "s3://models/m/v1", ports: [...h2c, { name: "http1", containerPort: 8080 }] } }, /^stable\.ports: must list at most one port: Knative routes to a single port per revision/],
+            [{ logging: "off", stable: { storageUri: "s3://models/m/v1", ports: [{ name: "grpc", containerPort: 8081 }] } }, /^stable\.ports\.0\.name: /],
+            [{ logging: "off", stable: { storageUri: "s3://models/m/v1", ports: [{ name: "h2c", containerPort: 8012 }] } }, /^stable\.ports\.0\.containerPort: is reserved by Knative/],
+            [{ logging: "off", stable: { storageUri: "s3://models/m/v1", ports: [{ name: "h2c", containerPort: 8081, protocol: "UDP" }] } }, /^stable\.ports\.0\.protocol: /],
+            [{ logging: "off", stable: { storageUri: "s3://models/m/v1", ports: [{ name: "h2c", containerPort: 8081, hostPort: 8081 }] } }, /^stable\.ports\.0: Unrecognized key/],
+            [custom({ ports: [{ containerPort: 70000 }] }, { logging: "off" }), /^stable\.ports\.0\.containerPort: must be from 1 to 65535/],
+            [{ stable: { storageUri: "s3://models/m/v1", ports: h2c } }, /^stable\.ports\.0\.name: h2c \(gRPC\) needs logging: off/],
+            [{ logging: "request", canary: { storageUri: "s3://models/m/v2", trafficPercent: 10, ports: h2c } }, /^canary\.ports\.0\.name: h2c \(gRPC\) needs logging: off/],
+            [{ transformer: { image: "ghcr.io/acme/pre:1.0.0", ports: [{ containerPort: 9091 }] } }, /^transformer\.ports\.0\.containerPort: is reserved by Knative/],
+        ];
+        for (const [entry, expected] of cases) {
+            const found = problems(entry);
+            assert.ok(found.some((p) => expected.test(p)), `${JSON.stringify(entry)}: ${JSON.stringify(found)}`);
+        }
+        // logging off is the way out for the predictor
+        assert.equal(spec({ logging: "off", canary: { storageUri: "s3://models/m/v2", trafficPercent: 10, ports: h2c } }).predictor.logger, undefined);
+    });
+
+    it("every new option validates strictly against KServe's CRD", async () => {
+        const all = [
+            spec({ framework: "huggingface", stable: { args: ["--model_id=meta-llama/Meta-Llama-3-8B-Instruct"], env: [hfToken], envFrom: [{ configMapRef: { name: "vllm-settings" } }] }, resources: { gpu: 1 } }),
+            ...["hf://meta-llama/Meta-Llama-3-8B-Instruct:main", "oci://ghcr.io/acme/models/iris:1.0.0", "https://example.com/models/iris.tar.gz", "pvc://model-pvc/m"].map((storageUri) => spec({ stable: { storageUri } })),
+            spec({ protocolVersion: "v2", logging: "off", stable: { storageUri: "s3://models/m/v1", ports: h2c } }),
+            spec(custom({ ports: h2c, env: [hfToken], envFrom: [{ prefix: "X_", secretRef: { name: "x", optional: true } }] }, { logging: "off", transformer: { image: "ghcr.io/acme/pre:1.0.0", ports: [{ name: "http1", containerPort: 9000 }], env: [hfToken] } })),
+        ];
+        const results = await validateObjects(all.map(isvc));
+        assert.deepEqual(results.filter((r) => !r.valid).map((r) => r.errors), []);
+        assert.ok(results.every((r) => r.sources.includes("crd")));
+    });
+
+    describe("the LLM example of docs/llm.md (huggingface, 1 GPU, --model_id, HF_TOKEN from a Secret)", () => {
+        const doc = readFileSync(path.join(repoRoot, "docs/llm.md"), "utf8");
+        const block = /<!-- llm-example[^>]*-->\s*```yaml\n([\s\S]*?)```/.exec(doc);
+        const entries = yaml.load(block?.[1] ?? "") as Record<string, unknown>[];
+        let render: Render;
+        before(async () => {
+            const models = [...(stackFileConfig("dev")["inferstack:models"] as unknown[]), ...entries];
+            render = await renderDevWith({ models });
+        });
+        it("is one model entry the schema accepts, with the token only as a Secret reference", () => {
+            assert.ok(block, "docs/llm.md has the marked yaml block");
+            assert.equal(entries.length, 1);
+            assert.deepEqual(problems(entries[0]), []);
+            assert.doesNotMatch(block[1], /hf_[A-Za-z0-9]{8,}/, "no token in the snippet");
+        });
+        it("renders an InferenceService with the runtime, the GPU, --model_id and HF_TOKEN from the Secret, valid against the CRD", async () => {
+            const llm = manifest(render, "InferenceService", "llama3-8b-instruct") as any;
+            const m = llm.spec.predictor.model;
+            assert.deepEqual([m.modelFormat.name, m.runtime, m.storageUri], ["huggingface", "kserve-huggingfaceserver", undefined]);
+            assert.ok(m.args.some((a: string) => a.startsWith("--model_id=")));
+            assert.deepEqual(m.env, [hfToken]);
+            assert.equal(m.resources.limits["nvidia.com/gpu"], "1");
+            assert.ok(llm.spec.predictor.tolerations.some((t: { key: string }) => t.key === "nvidia.com/gpu"));
+            const [result] = await validateObjects([llm]);
+            assert.deepEqual(result.errors, []);
+            assert.ok(result.valid && result.sources.includes("crd"));
+        });
+        it("passes the policy pack with the dev pack config", async () => {
+            const config = JSON.parse(readFileSync(path.join(repoRoot, "policies/config/dev.json"), "utf8"));
+            const run = await runPolicies(policies, render.resources, config);
+            const mandatory = run.violations.filter((v) => v.level === "mandatory");
+            assert.deepEqual(mandatory, []);
+        });
     });
 });

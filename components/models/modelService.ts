@@ -79,8 +79,23 @@ function scalingFields(s: Scaling) {
     };
 }
 
-function envList(env: { name: string; value: string }[]) {
-    return env.length > 0 ? env : undefined;
+type Container = Version | Sidecar;
+
+/** Drops unset keys, so a rendered object carries only what the config says. */
+function defined<T extends object>(o: T): T {
+    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * The env, envFrom and ports of a container, each exactly as the config writes them (Kubernetes' own shapes: a
+ * `valueFrom` names a Secret or ConfigMap key, never its value); empty lists are left out.
+ */
+function containerIo(c: Container) {
+    return {
+        env: c.env.length > 0 ? c.env.map((e) => defined({ name: e.name, value: e.value, valueFrom: e.valueFrom && defined({ secretKeyRef: e.valueFrom.secretKeyRef && defined(e.valueFrom.secretKeyRef), configMapKeyRef: e.valueFrom.configMapKeyRef && defined(e.valueFrom.configMapKeyRef) }) })) : undefined,
+        envFrom: c.envFrom.length > 0 ? c.envFrom.map((e) => defined({ prefix: e.prefix, secretRef: e.secretRef && defined(e.secretRef), configMapRef: e.configMapRef && defined(e.configMapRef) })) : undefined,
+        ports: c.ports && c.ports.length > 0 ? c.ports.map((p) => defined(p)) : undefined,
+    };
 }
 
 function sidecarSpec(c: Sidecar, serviceAccountName: pulumi.Input<string>) {
@@ -92,7 +107,7 @@ function sidecarSpec(c: Sidecar, serviceAccountName: pulumi.Input<string>) {
                 name: "kserve-container",
                 image: c.image,
                 args: c.args.length > 0 ? c.args : undefined,
-                env: envList(c.env),
+                ...containerIo(c),
                 resources: resourceRequirements(c.resources),
                 // Custom images run under the restricted Pod Security Standard, as the policy pack requires.
                 securityContext: customSecurityContext(c),
@@ -130,7 +145,7 @@ export function predictorSpec(m: ModelConfig, serviceAccountName: pulumi.Input<s
                     name: "kserve-container",
                     image: version.image,
                     args: version.args.length > 0 ? version.args : undefined,
-                    env: envList(version.env),
+                    ...containerIo(version),
                     resources,
                     securityContext: customSecurityContext(version),
                 },
@@ -147,7 +162,7 @@ export function predictorSpec(m: ModelConfig, serviceAccountName: pulumi.Input<s
             storageUri: version.storageUri,
             runtimeVersion: version.runtimeVersion,
             args: version.args.length > 0 ? version.args : undefined,
-            env: envList(version.env),
+            ...containerIo(version),
             resources,
         },
     };
