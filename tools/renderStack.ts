@@ -15,6 +15,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
+import { interceptRegistrations, outputState, runAsStack } from "./pulumiSdkInternals";
 
 export const repoRoot = path.resolve(__dirname, "..");
 export const SECRET = "[secret]";
@@ -209,38 +210,30 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
     pulumi.runtime.setAllConfig(config, []);
 
     // Record what the mock monitor is not told about (parent, dependencies, options) from the raw requests.
-    const monitor = (pulumi.runtime as unknown as { getMonitor(): Record<string, unknown> }).getMonitor() as unknown as {
-        registerResource(req: RegisterRequest, cb: (err: unknown, res: { getUrn(): string }) => void): Promise<void>;
-    };
     const captured: RenderedResource[] = [];
-    const original = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req, cb) =>
-        original(req, (err, res) => {
-            if (!err && res) {
-                const propertyDependencies: Record<string, string[]> = {};
-                req.getPropertydependenciesMap().forEach((deps, key) => {
-                    propertyDependencies[key] = deps.getUrnsList();
-                });
-                const implicit = new Set(Object.values(propertyDependencies).flat());
-                captured.push({
-                    urn: res.getUrn(),
-                    type: req.getType(),
-                    name: req.getName(),
-                    parent: req.getParent() || undefined,
-                    dependsOn: req.getDependenciesList().filter((d) => !implicit.has(d)),
-                    propertyDependencies,
-                    provider: req.getProvider() || undefined,
-                    custom: req.getCustom(),
-                    remote: req.getRemote(),
-                    protect: req.getProtect() === true,
-                    retainOnDelete: req.getRetainondelete() === true,
-                    transforms: req.getTransformsList().length,
-                    createTimeout: req.getCustomtimeouts()?.getCreate() || undefined,
-                    inputs: pulumi.runtime.deserializeProperties(req.getObject() as never) as Record<string, unknown>,
-                });
-            }
-            cb(err, res);
+    interceptRegistrations((req, urn) => {
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps, key) => {
+            propertyDependencies[key] = deps.getUrnsList();
         });
+        const implicit = new Set(Object.values(propertyDependencies).flat());
+        captured.push({
+            urn,
+            type: req.getType(),
+            name: req.getName(),
+            parent: req.getParent() || undefined,
+            dependsOn: req.getDependenciesList().filter((d) => !implicit.has(d)),
+            propertyDependencies,
+            provider: req.getProvider() || undefined,
+            custom: req.getCustom(),
+            remote: req.getRemote(),
+            protect: req.getProtect() === true,
+            retainOnDelete: req.getRetainondelete() === true,
+            transforms: req.getTransformsList().length,
+            createTimeout: req.getCustomtimeouts()?.getCreate() || undefined,
+            inputs: pulumi.runtime.deserializeProperties(req.getObject() as never) as Record<string, unknown>,
+        });
+    });
 
     // main() reads the config on each call, so a second render in one process gets its own.
     const programPath = require.resolve(path.join(repoRoot, "stacks", "program"));
@@ -248,15 +241,13 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
     // The program's failure is caught inside the stack, so the SDK's own promises never see it rejected.
     let rawOutputs: unknown;
     let failure: unknown;
-    await (pulumi.runtime as unknown as { runInPulumiStack(f: () => Promise<unknown>): Promise<unknown> }).runInPulumiStack(async () => {
+    await runAsStack(async () => {
         try {
             rawOutputs = await main();
         } catch (err) {
             failure = err;
         }
-        return {};
     });
-    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     if (failure !== undefined) {
         // Tell callers what had been registered when the program failed (config errors must leave nothing).
         if (typeof failure === "object" && failure !== null) {
@@ -278,28 +269,12 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
     };
 }
 
-interface RegisterRequest {
-    getType(): string;
-    getName(): string;
-    getParent(): string;
-    getDependenciesList(): string[];
-    getPropertydependenciesMap(): { forEach(f: (v: { getUrnsList(): string[] }, k: string) => void): void };
-    getProvider(): string;
-    getCustom(): boolean;
-    getRemote(): boolean;
-    getProtect(): boolean | undefined;
-    getRetainondelete(): boolean | undefined;
-    getTransformsList(): unknown[];
-    getCustomtimeouts(): { getCreate(): string } | undefined;
-    getObject(): unknown;
-}
 
 /** Resolves stack outputs, replacing every secret Output (at any depth) by "[secret]". */
 async function unwrapOutputs(value: unknown): Promise<unknown> {
-    type Internal = { promise(withUnknowns?: boolean): Promise<unknown>; isSecret: Promise<boolean> };
     if (pulumi.Output.isInstance(value)) {
-        const o = value as unknown as Internal;
-        return (await o.isSecret) ? SECRET : unwrapOutputs(await o.promise(true));
+        const { isSecret, value: inner } = await outputState(value);
+        return isSecret ? SECRET : unwrapOutputs(inner);
     }
     if (Array.isArray(value)) return Promise.all(value.map(unwrapOutputs));
     if (value && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
