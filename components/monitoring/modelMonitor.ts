@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { EVENT_TYPES } from "../../services/monitor/src/eventTypes";
 import type { ModelConfig } from "../../stacks/config";
 import { InferenceBroker } from "../knative/inferenceBroker";
 import { KnativeServing } from "../knative/knativeServing";
@@ -10,9 +11,9 @@ import { versions } from "../versions";
 import { modelDashboard } from "./modelDashboard";
 
 /** The CloudEvent types KServe's logger emits; Triggers pass only these, so the monitor's replies never loop. */
-export const inferenceEventTypes = ["org.kubeflow.serving.inference.request", "org.kubeflow.serving.inference.response"] as const;
+export const inferenceEventTypes = [EVENT_TYPES.request, EVENT_TYPES.response] as const;
 /** CloudEvent type of labels sent through the Broker instead of POST /feedback. */
-export const feedbackEventType = "io.inferstack.feedback";
+export const feedbackEventType = EVENT_TYPES.feedback;
 
 /** A model to monitor: its name and its monitoring settings from the stack config. */
 export interface MonitoredModel {

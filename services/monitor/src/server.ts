@@ -13,12 +13,9 @@ import { OutlierDetector, ReferenceTooSmallError, type OutlierResult } from "./o
 import { extractInstances, extractPredictions, instanceKey, isMetadataPayload } from "./payload";
 import { seldonFeedback } from "./seldon";
 import { loadReference } from "./reference";
+import { EVENT_TYPES } from "./eventTypes";
 
-export const EVENT_TYPES = {
-  request: "org.kubeflow.serving.inference.request",
-  response: "org.kubeflow.serving.inference.response",
-  feedback: "io.inferstack.feedback",
-} as const;
+export { EVENT_TYPES };
 
 export const REPLY_TYPES = {
   drift: "io.inferstack.monitor.drift",
