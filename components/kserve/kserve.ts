@@ -20,9 +20,6 @@ export interface KServeArgs {
     dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
-/** Port on which KServe exposes a model server's aggregated metrics (queue-proxy + server). */
-export const kserveModelMetricsPort = 9088;
-
 /** Name and type token of the controller Deployment the `kserve-resources` chart creates. */
 const controllerDeployment = { type: "kubernetes:apps/v1:Deployment", name: "kserve-controller-manager" } as const;
 
