@@ -5,6 +5,7 @@
  * does not fit fails with one message naming the key, the value given and what is allowed.
  */
 import { z } from "zod";
+import { outlierMinimumRows } from "../services/monitor/src/conformal";
 
 /**
  * Allowed environments. The environment names cloud resources (e.g. the AKS resource group) and turns on the
@@ -511,7 +512,7 @@ const monitorSettings = z
         // The monitor's split-conformal threshold flags clean traffic at a rate of at most 1 - outlierQuantile, and
         // needs q / (1 - q) calibration rows (every other reference row) for that guarantee.
         const q = m.outlierQuantile;
-        const need = 2 * Math.max(1, Math.ceil(q / (1 - q) - 1e-9));
+        const need = outlierMinimumRows(q);
         if ("inline" in m.reference && m.reference.inline.length < need) {
             ctx.addIssue({ code: "custom", path: ["reference", "inline"], message: `has ${m.reference.inline.length} rows, too few for outlierQuantile ${q}: at least ${need} are needed (or lower outlierQuantile)` });
         }

@@ -44,6 +44,7 @@ import { renderStack, repoRoot, stackConfig } from "../tools/renderStack";
 import { PrometheusApi, Proc, freePort, hasCommand, http, sleep, startProcess, waitFor } from "./e2e/harness";
 import { RuleGroup, compressDuration, compressExpr, compressRuleGroups, parseDuration } from "./e2e/timeCompression";
 import { stackFileConfig } from "./helpers";
+import { rng } from "../services/monitor/test/random";
 
 const missing = ["prometheus", "promtool"].filter((c) => !hasCommand(c));
 const skip = missing.length > 0 ? `${missing.join(" and ")} not found: install the Debian package \`prometheus\` (CI's .ci/run does)` : false;
@@ -114,18 +115,6 @@ describe("time compression of the alert rules (every duration / factor, nothing 
 // ------------------------------------------------------------------------------------------------------------
 // Traffic: the CloudEvents KServe's logger sends, and feedback.
 // ------------------------------------------------------------------------------------------------------------
-
-/** mulberry32: deterministic, so every run sends the same data. */
-function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 
 /** A stand-in for the served model's answer (iris-like classes by petal length): the monitor only joins it. */
 const predict = (row: number[]) => (row[2] < 2.5 ? 0 : row[2] < 4.9 ? 1 : 2);

@@ -39,7 +39,7 @@ type Sidecar = NonNullable<ModelConfig["transformer"]>;
 function resourceRequirements(r: Resources) {
     const gpu = r.gpu > 0 ? { "nvidia.com/gpu": String(r.gpu) } : {};
     const pick = (o: Record<string, string | undefined>) => {
-        const out = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Record<string, string>;
+        const out = defined(o) as Record<string, string>;
         return Object.keys(out).length > 0 ? out : undefined;
     };
     const requests = pick({ cpu: r.cpu, memory: r.memory, ...gpu });

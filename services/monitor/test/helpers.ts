@@ -2,18 +2,9 @@ import { CloudEvent, HTTP } from "cloudevents";
 import { createServer, type MonitorServer, type ServerOptions } from "../src/server";
 import { parseConfig } from "../src/config";
 import { silentLogger } from "../src/logger";
+import { rng } from "./random";
 
-/** mulberry32: tiny deterministic PRNG so every run sees the same data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** Standard normal draws by Box–Muller on top of rng(). */
 export function normal(seed: number): () => number {
