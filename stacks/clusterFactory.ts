@@ -1,5 +1,5 @@
 import type { KubernetesCluster } from "../components/cluster/kubernetesCluster";
-import type { PlatformConfig } from "./config";
+import type { PlatformConfig } from "../components/platform/platformSchema";
 
 /**
  * Creates the cluster the stack names. Each variant's module is imported only when chosen, so a stack loads

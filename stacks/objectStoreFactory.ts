@@ -1,6 +1,6 @@
 import type { ObjectStoreFactory } from "../components/platform/platform";
 import type { KubernetesCluster } from "../components/cluster/kubernetesCluster";
-import type { PlatformConfig } from "./config";
+import type { PlatformConfig } from "../components/platform/platformSchema";
 
 /**
  * Loads the object store variant the stack names and returns the factory the Platform calls once it has the

@@ -6,7 +6,7 @@ import { before, describe, it } from "node:test";
 import { inferenceServiceAnnotations, inferenceServiceSpec, predictPath } from "../components/models/modelService";
 import { runPolicies } from "../policies/offline";
 import { policies } from "../policies/rules";
-import { ModelConfig, defaultRunAsUser, frameworkRuntime, frameworks, knativeReservedPorts, kserveBlockedEnvNames, modelSchema, storageSchemes } from "../stacks/config";
+import { ModelConfig, defaultRunAsUser, frameworkRuntime, frameworks, knativeReservedPorts, kserveBlockedEnvNames, modelSchema, storageSchemes } from "../components/models/modelSchema";
 import { Render, repoRoot } from "../tools/renderStack";
 import { validateObjects } from "../tools/validateManifests";
 import { manifest, renderDevWith, stackFileConfig } from "./helpers";

@@ -8,7 +8,7 @@ import * as yaml from "js-yaml";
 import { modelAlertRules } from "../components/monitoring/modelAlertRules";
 import { feedbackEventType, inferenceEventTypes, monitorConfig } from "../components/monitoring/modelMonitor";
 import { parseConfig as parseMonitorConfig } from "../services/monitor/src/config";
-import { modelSchema } from "../stacks/config";
+import { modelSchema } from "../components/models/modelSchema";
 import { Render, renderStack } from "../tools/renderStack";
 import { manifest, renderDevWith, stackFileConfig } from "./helpers";
 

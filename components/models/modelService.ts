@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { defaultRunAsUser, frameworkRuntime, type ModelConfig } from "../../stacks/config";
+import { defaultRunAsUser, frameworkRuntime, type ModelConfig } from "./modelSchema";
 import { gpuTaint } from "../cluster/kubernetesCluster";
 import { awaitReadyAnnotation, readyTimeouts } from "../kubernetes";
 import { restrictedSecurityContext } from "../podSecurity";

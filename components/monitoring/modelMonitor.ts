@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EVENT_TYPES } from "../../services/monitor/src/eventTypes";
-import type { ModelConfig } from "../../stacks/config";
+import type { ModelConfig } from "../models/modelSchema";
 import { InferenceBroker } from "../knative/inferenceBroker";
 import { KnativeServing } from "../knative/knativeServing";
 import { awaitReadyAnnotation, partOfLabel, readyTimeouts } from "../kubernetes";

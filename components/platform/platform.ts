@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformConfig } from "../../stacks/config";
+import type { PlatformConfig } from "./platformSchema";
 import { CertManager } from "../certManager/certManager";
 import { KubernetesCluster } from "../cluster/kubernetesCluster";
 import { InferenceBroker } from "../knative/inferenceBroker";
@@ -33,7 +33,7 @@ export interface ObjectStoreContext {
 export type ObjectStoreFactory = (context: ObjectStoreContext) => ObjectStore;
 
 export interface PlatformArgs {
-    /** The parsed stack configuration (see stacks/config.ts). */
+    /** The parsed stack configuration (see platformSchema.ts). */
     config: PlatformConfig;
     /** The cluster to install onto. */
     cluster: KubernetesCluster;

@@ -1,6 +1,6 @@
 /**
  * The rank arithmetic of the split-conformal outlier threshold. No imports: the platform's config schema
- * (stacks/config.ts) uses the same minimum to refuse references too small for their quantile.
+ * (components/monitoring/monitoringSchema.ts) uses the same minimum to refuse references too small for their quantile.
  */
 
 // Guards the rank arithmetic against binary rounding, e.g. (99 + 1) · 0.99 = 99.00000000000001.

@@ -1,0 +1,34 @@
+/**
+ * Value shapes shared by the config schema fragments of several components (names, sizes, durations).
+ */
+import { z } from "zod";
+
+export const dns1123Label = z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit")
+    .max(63, "must be at most 63 characters");
+
+
+/** S3/GCS bucket naming rules (the strictest common subset). */
+export const bucketName = z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be 3-63 characters of lowercase letters, digits, '.' and '-', starting and ending with a letter or digit")
+    .refine((s) => !s.includes(".."), "must not contain '..'")
+    .refine((s) => !/^\d+\.\d+\.\d+\.\d+$/.test(s), "must not look like an IP address");
+
+export const quantity = z
+    .string()
+    .regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/, "must be a Kubernetes quantity such as 500m, 2, 512Mi or 10Gi");
+
+export const duration = z.string().regex(/^[0-9]+(ms|s|m|h)$/, "must be a duration such as 30s, 5m or 1h");
+
+export const replicas = z.number().int("must be a whole number").min(0, "must be 0 or more");
+
+/** A Kubernetes quantity as a number (cores or bytes), to compare a request with its limit. */
+export function quantityValue(q: string): number {
+    const m = /^([0-9]+(?:\.[0-9]+)?)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/.exec(q);
+    if (!m) return NaN;
+    const unit: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+    return Number(m[1]) * unit[m[2] ?? ""];
+}
+
