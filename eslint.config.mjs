@@ -4,8 +4,10 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    // policies/bin is the policy pack's compiled entry point (npm --prefix policies run build), not source.
-    { ignores: ["node_modules/**", "out/**", "dist/**", "services/**", "policies/bin/**", "**/*.mjs"] },
+    // policies/bin is the policy pack's compiled entry point (npm --prefix policies run build), not source; the
+    // services (services/<name>/, each with its own tsconfig.json, which the project service finds) are linted
+    // like the rest, their own dependencies and builds left out.
+    { ignores: ["**/node_modules/**", "out/**", "**/dist/**", "policies/bin/**", "**/*.mjs"] },
     ...tseslint.configs.recommended,
     {
         files: ["**/*.ts"],
@@ -20,7 +22,7 @@ export default tseslint.config(
     },
     {
         // Tests poke at rendered JSON, where `any` is the honest type.
-        files: ["test/**/*.ts"],
+        files: ["test/**/*.ts", "services/*/test/**/*.ts"],
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },
 );

@@ -7,15 +7,16 @@ import type { WorkloadIdentity } from "./cluster/kubernetesCluster";
  * cluster assume a role through IRSA (the cluster's OIDC provider, audience sts.amazonaws.com).
  */
 export function irsaTrustPolicy(identity: WorkloadIdentity, subject: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.all([identity.issuer, identity.issuerHost, subject]).apply(([providerArn, host, sub]) =>
-        JSON.stringify({
+    // The issuer host names the condition keys, so it is resolved first; the rest stays Outputs in the document.
+    return identity.issuerHost.apply((host) =>
+        pulumi.jsonStringify({
             Version: "2012-10-17",
             Statement: [
                 {
                     Effect: "Allow",
-                    Principal: { Federated: providerArn },
+                    Principal: { Federated: identity.issuer },
                     Action: "sts:AssumeRoleWithWebIdentity",
-                    Condition: { StringEquals: { [`${host}:sub`]: sub, [`${host}:aud`]: "sts.amazonaws.com" } },
+                    Condition: { StringEquals: { [`${host}:sub`]: subject, [`${host}:aud`]: "sts.amazonaws.com" } },
                 },
             ],
         }),

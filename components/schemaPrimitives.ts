@@ -32,3 +32,21 @@ export function quantityValue(q: string): number {
     return Number(m[1]) * unit[m[2] ?? ""];
 }
 
+
+/** A DNS-1123 subdomain (Kubernetes object names such as Secrets, ConfigMaps and ServiceAccounts). */
+export const dns1123Subdomain = z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit")
+    .max(253, "must be at most 253 characters");
+
+/**
+ * A Go duration (`time.ParseDuration`: e.g. 90s, 1m30s, 1.5h) in seconds, or undefined when it is not one. Knative
+ * parses its duration annotations and config keys this way.
+ */
+export function goDurationSeconds(d: string): number | undefined {
+    if (!/^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/.test(d)) return undefined;
+    const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+    let total = 0;
+    for (const [, n, , u] of d.matchAll(/([0-9]+(\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(n) * unit[u];
+    return total;
+}

@@ -4,9 +4,9 @@
  * exists, and turns every problem into one message naming the key, the value given and what is allowed.
  */
 import { z } from "zod";
-import { clusterSchema } from "../components/cluster/clusterSchema";
+import { clusterVariants } from "../components/cluster/clusterVariants";
 import { PlatformConfig, configKeys, platformSchema } from "../components/platform/platformSchema";
-import { azureStorageUrl, objectStoreSchema } from "../components/storage/objectStoreSchema";
+import { objectStoreVariants } from "../components/storage/objectStoreVariants";
 
 export type { PlatformConfig } from "../components/platform/platformSchema";
 
@@ -58,24 +58,14 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     }
 }
 
-/** Every key of each variant of a discriminated union (cluster, objectStore), by variant. */
-function variantKeys(union: z.ZodDiscriminatedUnion): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    for (const option of union.options as unknown as z.ZodObject[]) {
-        const shape = option.shape as Record<string, unknown>;
-        const provider = (shape["provider"] as z.ZodLiteral).value;
-        out.set(String(provider), Object.keys(shape));
-    }
-    return out;
-}
-
-const unionsByKey: Record<string, Map<string, string[]>> = { cluster: variantKeys(clusterSchema), objectStore: variantKeys(objectStoreSchema) };
+/** The variant tables of the config keys chosen by a `provider` (cluster, objectStore). */
+const tablesByKey: Record<string, { keysByProvider(): Map<string, string[]> }> = { cluster: clusterVariants, objectStore: objectStoreVariants };
 
 /** For keys a union variant rejects: the other variants they belong to, e.g. `"accountName" belongs to provider azure`. */
 function otherVariantHint(path: readonly PropertyKey[], keys: string[], raw: unknown): string | undefined {
     const top = path[0];
-    if (path.length !== 1 || typeof top !== "string" || !(top in unionsByKey)) return undefined;
-    const variants = unionsByKey[top];
+    if (path.length !== 1 || typeof top !== "string" || !(top in tablesByKey)) return undefined;
+    const variants = tablesByKey[top].keysByProvider();
     const chosen = String((valueAt(raw, path) as { provider?: unknown } | undefined)?.provider);
     const hints = keys.flatMap((k) => {
         const owners = [...variants.entries()].filter(([v, ks]) => v !== chosen && ks.includes(k)).map(([v]) => v);
@@ -128,15 +118,15 @@ export function configWarnings(c: PlatformConfig): string[] {
                 "Build it first (npm run monitor:image; on kind with --tag dev.local/... --kind <cluster>) and set the key, or the first up waits 15 minutes for the monitor and fails",
         );
     }
-    if (c.objectStore.provider === "minio") return out;
-    const scheme = { s3: "s3://", gcs: "gs://", azure: "https://" }[c.objectStore.provider];
+    // Stores whose models' identity reads only the platform's buckets say how to tell their URIs (Minio: none).
+    const uris = objectStoreVariants.get(c.objectStore.provider)?.modelUris;
+    if (!uris) return out;
     const buckets = [c.objectStore.modelBucket, ...c.objectStore.extraBuckets];
     c.models.forEach((m, i) => {
         for (const key of ["stable", "canary"] as const) {
             const uri = m[key]?.storageUri;
-            if (!uri?.startsWith(scheme) || (c.objectStore.provider === "azure" && !azureStorageUrl.test(uri))) continue;
-            const inStore = c.objectStore.provider === "azure" ? buckets.some((b) => uri.includes(`.blob.core.windows.net/${b}/`)) : buckets.includes(uri.slice(scheme.length).split("/")[0]);
-            if (!inStore) out.push(`inferstack:models[${i}].${key}.storageUri ${uri} is outside the platform's buckets (${buckets.join(", ")}); the models' identity is granted only those`);
+            if (!uri || !uris.addresses(uri)) continue;
+            if (!uris.inBuckets(uri, buckets)) out.push(`inferstack:models[${i}].${key}.storageUri ${uri} is outside the platform's buckets (${buckets.join(", ")}); the models' identity is granted only those`);
         }
     });
     return out;

@@ -289,7 +289,7 @@ describe("stack configuration", () => {
 
 describe("the existing cluster names the kube context it targets", () => {
     it("reads current-context from the kubeconfig (file, then $KUBECONFIG), and says unknown without one", async () => {
-        const { currentKubeContext } = await import("../components/cluster/existingCluster");
+        const { currentKubeContext } = await import("../components/cluster/existing/existingCluster");
         const dir = mkdtempSync(path.join(tmpdir(), "inferstack-kubeconfig-"));
         const file = path.join(dir, "config");
         writeFileSync(file, "apiVersion: v1\nkind: Config\ncurrent-context: kind-inferstack\ncontexts: []\n");

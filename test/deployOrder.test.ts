@@ -15,7 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { controllerReplicasTransform } from "../components/kserve/kserve";
 import { awaitInjectedCaBundles, awaitReadyAnnotation } from "../components/kubernetes";
-import { readerPolicy, seedDownloadScript } from "../components/storage/minioObjectStore";
+import { readerPolicy, seedDownloadScript } from "../components/storage/minio/minioObjectStore";
 import { Render, RenderedResource, renderStack, repoRoot } from "../tools/renderStack";
 import { renderDevWith, stackFileConfig } from "./helpers";
 

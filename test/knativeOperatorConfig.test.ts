@@ -9,6 +9,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
+import { knativeServingConfig } from "../components/knative/knativeServing";
 import { versions } from "../components/versions";
 import { KubernetesObject, Render, renderStack, repoRoot } from "../tools/renderStack";
 import { renderDevWith } from "./helpers";
@@ -117,6 +118,20 @@ describe("Knative Operator config: every ConfigMap and key inferstack sets exist
             });
         });
     }
+
+    it("the optional Serving keys (max-revision-timeout-seconds, allow-zero-initial-scale) are real keys, set only when asked", () => {
+        const autoscaler = { scaleToZero: true, stableWindow: "60s", scaleToZeroGracePeriod: "30s", scaleDownDelay: "0s", containerConcurrencyTarget: 100 };
+        const raised = knativeServingConfig({ domain: "example.com", autoscaler: { ...autoscaler, allowZeroInitialScale: true }, maxRevisionTimeoutSeconds: 1800 }, "kourier.ingress.networking.knative.dev");
+        assert.deepEqual(configProblems(raised, servingCms()), []);
+        assert.deepEqual(raised.defaults, { "max-revision-timeout-seconds": "1800" });
+        assert.equal(raised.autoscaler["allow-zero-initial-scale"], "true");
+        const plain = knativeServingConfig({ domain: "example.com", autoscaler }, "kourier.ingress.networking.knative.dev");
+        assert.equal("defaults" in plain, false, "Knative's own 600 unless raised");
+        assert.equal("allow-zero-initial-scale" in plain.autoscaler, false);
+        // Knative's manifests keep the activator's grace period at 600 s (docs/models.md says what raising the maximum means).
+        const activator = objectsIn(`operator-kodata/knative-serving/${servingRelease}/2-serving-core.yaml`).find((o) => o.kind === "Deployment" && o.metadata.name === "activator") as any;
+        assert.equal(activator.spec.template.spec.terminationGracePeriodSeconds, 600);
+    });
 
     it("the Kafka broker's config is the ConfigMap its manifests ship (no second owner), with real keys", async () => {
         const render = await renderDevWith({ eventing: { brokerClass: "Kafka", kafkaBootstrapServers: "kafka:9092" } });

@@ -9,7 +9,8 @@ import { policies } from "../policies/rules";
 import { ModelConfig, defaultRunAsUser, frameworkRuntime, frameworks, knativeReservedPorts, kserveBlockedEnvNames, modelSchema, storageSchemes } from "../components/models/modelSchema";
 import { Render, repoRoot } from "../tools/renderStack";
 import { validateObjects } from "../tools/validateManifests";
-import { manifest, renderDevWith, stackFileConfig } from "./helpers";
+import { parsePlatformConfig } from "../stacks/config";
+import { configErrorOf, manifest, renderDevWith, stackFileConfig, stackRaw } from "./helpers";
 
 const sa = "kserve-models";
 const broker = "http://broker-ingress.knative-eventing.svc.cluster.local/inferstack-models/default";
@@ -35,6 +36,10 @@ describe("ModelService: InferenceService fields", () => {
             triton: ["triton", "kserve-tritonserver", "v2"],
             mlflow: ["mlflow", "kserve-mlserver", "v2"],
             huggingface: ["huggingface", "kserve-huggingfaceserver", undefined],
+            pmml: ["pmml", "kserve-pmmlserver", undefined],
+            paddle: ["paddle", "kserve-paddleserver", undefined],
+            autogluon: ["autogluon", "kserve-autogluonserver", undefined],
+            tensorrt: ["tensorrt", "kserve-tritonserver", "v2"],
         };
         for (const fw of frameworks.filter((f) => f !== "custom")) {
             const p = spec({ framework: fw }).predictor;
@@ -266,13 +271,21 @@ describe("ModelService: KServe v0.20 and Knative 1.23 admission rules, mirrored 
         });
     });
 
-    it("timeout: at most Knative's max-revision-timeout-seconds (600)", () => {
-        assert.deepEqual(problems({ scaling: { timeout: 600 } }), []);
+    it("timeout: at most serving.maxRevisionTimeoutSeconds (Knative's 600 unless raised), a cross-key rule", () => {
+        const withModels = (models: unknown[], serving?: Record<string, unknown>) => ({ ...stackRaw("dev"), models, ...(serving ? { serving } : {}) });
+        const entry = (scaling: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({ name: "m", framework: "sklearn", stable: { storageUri: "s3://models/m/v1" }, scaling, ...rest });
+        assert.deepEqual(problems({ scaling: { timeout: 3600 } }), [], "the model schema alone has no fixed bound");
         assert.equal(spec({ scaling: { timeout: 600 } }).predictor.timeout, 600);
+        assert.doesNotThrow(() => parsePlatformConfig(withModels([entry({ timeout: 600 })])));
         for (const timeout of [601, 3600]) {
-            assert.deepEqual(problems({ scaling: { timeout } }), ["scaling.timeout: must be at most 600: Knative refuses a revision timeout above its max-revision-timeout-seconds (600, Knative's default)"]);
+            assert.match(configErrorOf(withModels([entry({ timeout })])), /inferstack:models\[0\]\.scaling\.timeout: got \d+; must be at most serving\.maxRevisionTimeoutSeconds \(600, Knative's default\): Knative refuses a longer revision timeout; raise serving\.maxRevisionTimeoutSeconds to allow it/);
         }
-        assert.match(problems({ transformer: { image: "ghcr.io/acme/pre:1.0.0", scaling: { timeout: 900 } } }).join("\n"), /^transformer\.scaling\.timeout: must be at most 600/);
+        assert.match(configErrorOf(withModels([entry({}, { transformer: { image: "ghcr.io/acme/pre:1.0.0", scaling: { timeout: 900 } } })])), /inferstack:models\[0\]\.transformer\.scaling\.timeout: got 900; must be at most serving\.maxRevisionTimeoutSeconds \(600/);
+        // raised: the bound follows the platform key
+        assert.doesNotThrow(() => parsePlatformConfig(withModels([entry({ timeout: 1800 })], { maxRevisionTimeoutSeconds: 1800 })));
+        assert.match(configErrorOf(withModels([entry({ timeout: 1801 })], { maxRevisionTimeoutSeconds: 1800 })), /inferstack:models\[0\]\.scaling\.timeout: got 1801; must be at most serving\.maxRevisionTimeoutSeconds \(1800\)/);
+        // Knative's config-defaults refuses a maximum below revision-timeout-seconds (300)
+        assert.match(configErrorOf(withModels([], { maxRevisionTimeoutSeconds: 200 })), /inferstack:serving\.maxRevisionTimeoutSeconds: got 200; must be at least 300: Knative's config-defaults refuses a maximum below its revision-timeout-seconds/);
     });
 
     it("env: names KServe's webhook blocks (PYTHONPATH) are refused in every container, with the list", () => {

@@ -15,6 +15,8 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
+import { clusterVariants } from "../components/cluster/clusterVariants";
+import { objectStoreVariants } from "../components/storage/objectStoreVariants";
 import { interceptRegistrations, outputState, runAsStack } from "./pulumiSdkInternals";
 
 export const repoRoot = path.resolve(__dirname, "..");
@@ -144,36 +146,34 @@ function encode(v: unknown): string {
     return typeof v === "string" ? v : JSON.stringify(v);
 }
 
-/** Fake account facts the cloud SDKs' data sources return under mocks. */
-const mockAccount = { awsAccount: "123456789012", gcpProjectNumber: "123456789012", azureTenant: "00000000-0000-0000-0000-000000000001", azureSubscription: "00000000-0000-0000-0000-000000000002" };
-
-/** A kubeconfig-shaped placeholder (no credential) for mocked clusters. */
-const mockKubeconfig = JSON.stringify({ apiVersion: "v1", kind: "Config", clusters: [], contexts: [], users: [] });
-
-const cloudCallResults: Record<string, Record<string, unknown>> = {
-    "gcp:organizations/getProject:getProject": { number: mockAccount.gcpProjectNumber },
-    "azure-native:authorization:getClientConfig": { tenantId: mockAccount.azureTenant, subscriptionId: mockAccount.azureSubscription, clientId: "mock-client", objectId: "mock-object" },
-    "azure-native:containerservice:listManagedClusterUserCredentials": { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(mockKubeconfig).toString("base64") }] },
-};
-
-/** Outputs a cloud resource would have after creation, which the program reads (ARNs, emails, endpoints). */
-function cloudOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-    if (type === "eks:index:Cluster") {
-        const issuer = `https://oidc.eks.mock.amazonaws.com/id/${name}`;
-        return { kubeconfigJson: mockKubeconfig, oidcIssuer: issuer, oidcProviderArn: `arn:aws:iam::${mockAccount.awsAccount}:oidc-provider/${issuer.slice(8)}`, eksCluster: { name } };
+/**
+ * What the program reads of cloud resources (ARNs, emails, endpoints) and data sources under mocks: data each
+ * registered cluster and object store variant supplies (`renderMocks` in components/<kind>/<variant>/variant.ts).
+ * An exact resource type wins over a type prefix (`aws:*`), a longer prefix over a shorter one, the first variant
+ * over a later one; other resources keep their inputs.
+ */
+function cloudMocks() {
+    const variants = [...clusterVariants.all, ...objectStoreVariants.all];
+    const exact = new Map<string, ResourceMock>();
+    const prefixes = new Map<string, ResourceMock>();
+    const calls = new Map<string, Record<string, unknown>>();
+    for (const { renderMocks } of variants) {
+        for (const [type, mock] of Object.entries(renderMocks?.resources ?? {})) {
+            const [table, key] = type.endsWith("*") ? [prefixes, type.slice(0, -1)] : [exact, type];
+            if (!table.has(key)) table.set(key, mock);
+        }
+        for (const [token, result] of Object.entries(renderMocks?.calls ?? {})) if (!calls.has(token)) calls.set(token, result);
     }
-    if (type.startsWith("aws:")) return { arn: `arn:aws:mock::${mockAccount.awsAccount}:${name}`, name: inputs["name"] ?? name, bucket: inputs["bucket"] ?? name };
-    if (type === "gcp:container/cluster:Cluster") return { name, endpoint: "203.0.113.10", masterAuth: { clusterCaCertificate: "bW9jay1jYQ==" } };
-    if (type === "gcp:serviceaccount/account:Account") return { email: `${String(inputs["accountId"])}@mock-project.iam.gserviceaccount.com`, name: `projects/mock-project/serviceAccounts/${String(inputs["accountId"])}` };
-    if (type.startsWith("gcp:")) return { name: inputs["name"] ?? name };
-    if (type === "azure-native:containerservice:ManagedCluster") return { name, oidcIssuerProfile: { enabled: true, issuerURL: `https://westeurope.oic.prod-aks.azure.com/${mockAccount.azureTenant}/${name}/` } };
-    if (type === "azure-native:managedidentity:UserAssignedIdentity") return { name, principalId: `principal-${name}`, clientId: `client-${name}` };
-    if (type === "azure-native:keyvault:Key") return { keyUriWithVersion: `https://mock.vault.azure.net/keys/${name}/0123456789abcdef` };
-    // Azure resources named by an input keep that name; the others get their logical name.
-    const azureNameInput: Record<string, string> = { StorageAccount: "accountName", BlobContainer: "containerName", ResourceGroup: "resourceGroupName" };
-    if (type.startsWith("azure-native:")) return { name: inputs[azureNameInput[type.split(":")[2]] ?? ""] ?? name };
-    return {};
+    const byLength = [...prefixes].sort((a, b) => b[0].length - a[0].length);
+    return {
+        outputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+            const mock = exact.get(type) ?? byLength.find(([prefix]) => type.startsWith(prefix))?.[1];
+            return mock ? mock(name, inputs) : {};
+        },
+        call: (token: string) => calls.get(token) ?? {},
+    };
 }
+type ResourceMock = (name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
 
 function autoName(logicalName: string, urn: string): string {
     return `${logicalName}-${createHash("sha256").update(urn).digest("hex").slice(0, 8)}`;
@@ -186,13 +186,14 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
     const stackFile = options.config ? { config: options.config } : readYaml(path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`));
     const config = stackConfig(project, (stackFile["config"] ?? {}) as Record<string, unknown>);
 
+    const cloud = cloudMocks();
     let secretCounter = 0;
     const transformsByName = new Map<string, pulumi.ResourceTransform[]>();
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
                 if (args.transforms?.length) transformsByName.set(`${args.type}::${args.name}`, args.transforms);
-                const state: Record<string, unknown> = { ...args.inputs, ...cloudOutputs(args.type, args.name, args.inputs) };
+                const state: Record<string, unknown> = { ...args.inputs, ...cloud.outputs(args.type, args.name, args.inputs) };
                 // Generated secrets get a recognisable fake value (tests grep every render for it).
                 if (args.type.startsWith("random:index/random")) {
                     state["result"] = `${MOCK_SECRET_PREFIX}${++secretCounter}`;
@@ -200,7 +201,7 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
                 return { id: `${args.name}-id`, state };
             },
             call(args) {
-                return { ...args.inputs, ...(cloudCallResults[args.token] ?? {}) };
+                return { ...args.inputs, ...cloud.call(args.token) };
             },
         },
         project,

@@ -16,6 +16,8 @@ export interface AutoscalerDefaults {
     scaleDownDelay: string;
     /** Default soft target of requests in flight per replica. */
     containerConcurrencyTarget: number;
+    /** Let a revision start at zero replicas (`initial-scale: "0"`); Knative's default is false. */
+    allowZeroInitialScale?: boolean;
 }
 
 export interface KnativeServingArgs {
@@ -31,6 +33,50 @@ export interface KnativeServingArgs {
     replicas: number;
     /** Service type of the Kourier gateway. Default: LoadBalancer. */
     ingressServiceType?: "LoadBalancer" | "NodePort" | "ClusterIP";
+    /** Knative's `max-revision-timeout-seconds`; unset keeps Knative's 600. */
+    maxRevisionTimeoutSeconds?: number;
+}
+
+/**
+ * The KnativeServing's `spec.config` (pure, so a test checks every key against the operator's bundled manifests):
+ * ConfigMap name (without `config-`) to the data keys the operator overwrites.
+ */
+export function knativeServingConfig(args: Pick<KnativeServingArgs, "domain" | "autoscaler" | "maxRevisionTimeoutSeconds">, ingressClass: string): Record<string, Record<string, string>> {
+    const a = args.autoscaler;
+    return {
+        network: { "ingress-class": ingressClass },
+        domain: { [args.domain]: "" },
+        autoscaler: {
+            "enable-scale-to-zero": String(a.scaleToZero),
+            "stable-window": a.stableWindow,
+            "scale-to-zero-grace-period": a.scaleToZeroGracePeriod,
+            "scale-down-delay": a.scaleDownDelay,
+            "container-concurrency-target-default": String(a.containerConcurrencyTarget),
+            // Read by Knative's webhook (pkg/apis/autoscaling/annotation_validation.go, validateInitialScale) and by
+            // KServe's controller (kserve/kserve@v0.20.0:pkg/controller/v1alpha1/utils/utils.go, CheckZeroInitialScaleAllowed).
+            ...(a.allowZeroInitialScale ? { "allow-zero-initial-scale": "true" } : {}),
+        },
+        // Raised only when asked; Knative's webhook bounds every revision's timeoutSeconds by it
+        // (knative/serving@knative-v1.23.0:pkg/apis/serving/v1/revision_validation.go, validateTimeoutSeconds).
+        ...(args.maxRevisionTimeoutSeconds !== undefined ? { defaults: { "max-revision-timeout-seconds": String(args.maxRevisionTimeoutSeconds) } } : {}),
+        // KServe renders these pod-spec fields into Knative Services (GPU placement, a model's affinity and
+        // topology spread, PVC models); Knative drops or refuses each unless its flag is on
+        // (knative/serving@knative-v1.23.0:pkg/apis/serving/fieldmask.go, PodSpecMask; pkg/apis/config/features.go).
+        features: {
+            "kubernetes.podspec-affinity": "enabled",
+            "kubernetes.podspec-nodeselector": "enabled",
+            "kubernetes.podspec-tolerations": "enabled",
+            "kubernetes.podspec-topologyspreadconstraints": "enabled",
+            "kubernetes.podspec-persistent-volume-claim": "enabled",
+            "kubernetes.podspec-persistent-volume-write": "enabled",
+        },
+        // Knative 1.19+ exports no metrics unless a protocol is chosen: `metrics-protocol` for the
+        // control plane (port 9090), `request-metrics-protocol` for every queue-proxy (port 9091).
+        observability: {
+            "metrics-protocol": "prometheus",
+            "request-metrics-protocol": "prometheus",
+        },
+    };
 }
 
 /**
@@ -61,7 +107,6 @@ export class KnativeServing extends pulumi.ComponentResource {
     constructor(name: string, args: KnativeServingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:knative:KnativeServing", name, {}, opts);
         this.namespace = platformNamespace(name, "knative-serving", { parent: this, provider: args.provider }).metadata.name;
-        const a = args.autoscaler;
         this.serving = new k8s.apiextensions.CustomResource(
             name,
             {
@@ -74,31 +119,7 @@ export class KnativeServing extends pulumi.ComponentResource {
                     version: versions.knativeServing,
                     "high-availability": { replicas: args.replicas },
                     ingress: { kourier: { enabled: true, "service-type": args.ingressServiceType ?? "LoadBalancer" } },
-                    config: {
-                        network: { "ingress-class": this.ingressClass },
-                        domain: { [args.domain]: "" },
-                        autoscaler: {
-                            "enable-scale-to-zero": String(a.scaleToZero),
-                            "stable-window": a.stableWindow,
-                            "scale-to-zero-grace-period": a.scaleToZeroGracePeriod,
-                            "scale-down-delay": a.scaleDownDelay,
-                            "container-concurrency-target-default": String(a.containerConcurrencyTarget),
-                        },
-                        // KServe renders these pod-spec fields into Knative Services (GPU placement, PVC models).
-                        features: {
-                            "kubernetes.podspec-affinity": "enabled",
-                            "kubernetes.podspec-nodeselector": "enabled",
-                            "kubernetes.podspec-tolerations": "enabled",
-                            "kubernetes.podspec-persistent-volume-claim": "enabled",
-                            "kubernetes.podspec-persistent-volume-write": "enabled",
-                        },
-                        // Knative 1.19+ exports no metrics unless a protocol is chosen: `metrics-protocol` for the
-                        // control plane (port 9090), `request-metrics-protocol` for every queue-proxy (port 9091).
-                        observability: {
-                            "metrics-protocol": "prometheus",
-                            "request-metrics-protocol": "prometheus",
-                        },
-                    },
+                    config: knativeServingConfig(args, this.ingressClass),
                 },
             },
             { parent: this, provider: args.provider, dependsOn: [args.operator.chart], customTimeouts: readyTimeouts.controlPlane },

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { monitorSettingsSchema } from "../monitoring/monitoringSchema";
-import { quantity, quantityValue, replicas } from "../schemaPrimitives";
+import { dns1123Subdomain, goDurationSeconds, quantity, quantityValue, replicas } from "../schemaPrimitives";
 import { azureStorageUrl } from "../storage/objectStoreSchema";
 
 /** Frameworks a model entry may name; each maps onto a KServe model format or a custom container. */
@@ -18,6 +18,10 @@ export const frameworks = [
     "triton",
     "mlflow",
     "huggingface",
+    "pmml",
+    "paddle",
+    "autogluon",
+    "tensorrt",
     "custom",
 ] as const;
 export type Framework = (typeof frameworks)[number];
@@ -43,6 +47,13 @@ export const frameworkRuntime: Record<Exclude<Framework, "custom">, { format: st
     triton: { format: "triton", runtime: "kserve-tritonserver", protocol: "v2", formatVersions: ["2"], protocols: ["v2"] },
     mlflow: { format: "mlflow", runtime: "kserve-mlserver", protocol: "v2", formatVersions: ["1", "2"], protocols: ["v2"] },
     huggingface: { format: "huggingface", runtime: "kserve-huggingfaceserver", formatVersions: ["1"], protocols: ["v1", "v2"] },
+    // The other formats the v0.20 runtimes chart serves, each by one auto-selected ClusterServingRuntime (the chart
+    // enables every runtime: values.yaml `disabled: false`).
+    pmml: { format: "pmml", runtime: "kserve-pmmlserver", formatVersions: ["3", "4"], protocols: ["v1", "v2"] },
+    paddle: { format: "paddle", runtime: "kserve-paddleserver", formatVersions: ["2"], protocols: ["v1", "v2"] },
+    autogluon: { format: "autogluon", runtime: "kserve-autogluonserver", formatVersions: ["1"], protocols: ["v1", "v2"] },
+    // TensorRT plans are served by Triton only (v2).
+    tensorrt: { format: "tensorrt", runtime: "kserve-tritonserver", protocol: "v2", formatVersions: ["8"], protocols: ["v2"] },
 };
 
 /**
@@ -91,6 +102,13 @@ const storageUri = z.string().superRefine((u, ctx) => {
  */
 export const kserveBlockedEnvNames = ["PYTHONPATH"] as const;
 
+/**
+ * Env names Knative sets in every revision and refuses in the serving container (knative/serving@knative-v1.23.0:
+ * pkg/apis/serving/k8s_validation.go, reservedEnvVars, checked by validateEnvVar: "is a reserved environment
+ * variable"). Every container inferstack renders is its pod's serving container.
+ */
+export const knativeReservedEnvNames = ["PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"] as const;
+
 /** Names that look like a credential (the policy pack's no-plaintext-credentials rule refuses them as literals too). */
 const credentialEnvName = /(passw(or)?d|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)/i;
 /** ...unless they name where a credential is, not the credential (`SECRET_NAME`, `TOKEN_PATH`). */
@@ -116,6 +134,9 @@ const envVar = z
             .min(1)
             .refine((n) => !(kserveBlockedEnvNames as readonly string[]).includes(n), {
                 message: `is refused by KServe's admission webhook (blocked env names: ${kserveBlockedEnvNames.join(", ")})`,
+            })
+            .refine((n) => !(knativeReservedEnvNames as readonly string[]).includes(n), {
+                message: `is reserved by Knative, which sets it in every revision (reserved env names: ${knativeReservedEnvNames.join(", ")})`,
             }),
         value: z.string().optional(),
         valueFrom: z
@@ -204,15 +225,6 @@ const kpaMetrics = ["concurrency", "rps"] as const;
 const hpaMetrics = ["cpu", "memory"] as const;
 const isHpaMetric = (m: string | undefined) => (hpaMetrics as readonly string[]).includes(m ?? "");
 
-/**
- * Knative's `max-revision-timeout-seconds` (config-defaults). Knative refuses a revision whose timeoutSeconds is
- * above it (knative/serving@knative-v1.23.0:pkg/apis/serving/v1/revision_validation.go, validateTimeoutSeconds);
- * unset, it is 600 (pkg/apis/config/defaults.go, DefaultMaxRevisionTimeoutSeconds), and the platform does not
- * raise it. KServe copies `timeout` into the Knative Service's timeoutSeconds (kserve/kserve@v0.20.0:
- * pkg/controller/v1beta1/inferenceservice/reconcilers/knative/ksvc_reconciler.go).
- */
-export const maxRevisionTimeoutSeconds = 600;
-
 type Scaling = { minReplicas?: number; scaleMetric?: string; scaleTarget?: number };
 
 const scaling = z
@@ -228,13 +240,11 @@ const scaling = z
         scaleTarget: z.number().int().min(1, "must be at least 1").optional(),
         /** Hard limit of requests in flight per replica; 0 means unlimited. */
         containerConcurrency: replicas.optional(),
-        /** Request timeout in seconds. */
-        timeout: z
-            .number()
-            .int()
-            .min(1)
-            .max(maxRevisionTimeoutSeconds, `must be at most ${maxRevisionTimeoutSeconds}: Knative refuses a revision timeout above its max-revision-timeout-seconds (600, Knative's default)`)
-            .optional(),
+        /**
+         * Request timeout in seconds (KServe copies it into the revision's timeoutSeconds). Its upper bound is the
+         * platform's `serving.maxRevisionTimeoutSeconds`, a cross-key rule of platform/platformSchema.ts.
+         */
+        timeout: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
     })
     .strict()
     .superRefine((s, ctx) => {
@@ -264,13 +274,260 @@ export const defaultRunAsUser = 1000;
 const runAsUser = z.number().int("must be a whole number").min(1, "must be at least 1 (containers run as non-root)").max(2147483647);
 const runAsGroup = z.number().int("must be a whole number").min(0, "must be 0 or more").max(2147483647);
 
+/** A count of seconds or tries in a probe (Kubernetes treats 0 as "unset": leave the key out instead). */
+const probeCount = z.number().int("must be a whole number").min(1, "must be at least 1 (leave it out for the default)");
+const probePort = z.union([z.number().int("must be a whole number").min(1, "must be from 1 to 65535").max(65535, "must be from 1 to 65535"), z.string().min(1)]);
+
+/**
+ * A container probe in Kubernetes' own shape (core/v1 Probe), restricted to the fields Knative allows
+ * (knative/serving@knative-v1.23.0:pkg/apis/serving/fieldmask.go: ProbeMask, HandlerMask, HTTPGetActionMask,
+ * TCPSocketActionMask, ExecActionMask, GRPCActionMask) and to exactly one handler (k8s_validation.go, validateProbe).
+ * KServe's CRD requires a port on tcpSocket and grpc, not on httpGet (Knative probes the serving port).
+ */
+const probe = z
+    .object({
+        httpGet: z
+            .object({
+                path: z.string().optional(),
+                port: probePort.optional(),
+                host: z.string().optional(),
+                scheme: z.enum(["HTTP", "HTTPS"]).optional(),
+                httpHeaders: z.array(z.object({ name: z.string().min(1), value: z.string() }).strict()).optional(),
+            })
+            .strict()
+            .optional(),
+        tcpSocket: z.object({ port: probePort, host: z.string().optional() }).strict().optional(),
+        exec: z.object({ command: z.array(z.string()).min(1, "must name the command to run") }).strict().optional(),
+        grpc: z.object({ port: z.number().int().min(1, "must be from 1 to 65535").max(65535, "must be from 1 to 65535"), service: z.string().optional() }).strict().optional(),
+        initialDelaySeconds: z.number().int("must be a whole number").min(0, "must be 0 or more").optional(),
+        timeoutSeconds: probeCount.optional(),
+        periodSeconds: probeCount.optional(),
+        successThreshold: probeCount.optional(),
+        failureThreshold: probeCount.optional(),
+        terminationGracePeriodSeconds: probeCount.optional(),
+    })
+    .strict()
+    .superRefine((p, ctx) => {
+        const handlers = (["httpGet", "tcpSocket", "exec", "grpc"] as const).filter((h) => p[h] !== undefined);
+        if (handlers.length !== 1) ctx.addIssue({ code: "custom", message: `must set exactly one of httpGet, tcpSocket, exec, grpc (Knative refuses ${handlers.length === 0 ? "none" : handlers.join(" and ")})` });
+    });
+type Probe = z.infer<typeof probe>;
+type ProbeKey = "readinessProbe" | "livenessProbe" | "startupProbe";
+const probeKeys: ProbeKey[] = ["readinessProbe", "livenessProbe", "startupProbe"];
+
+/**
+ * Knative's probe rules for the serving container (knative/serving@knative-v1.23.0:pkg/apis/serving/k8s_validation.go):
+ * a named probe port must be the container port's name ("Probe port must match container port", validateProbe), and a
+ * readiness probe without periodSeconds is Knative's own aggressive probe, which takes no failureThreshold or
+ * timeoutSeconds (validateReadinessProbe). Liveness and startup probes must have successThreshold 1 (Kubernetes).
+ */
+function checkProbes(c: { ports?: { name?: string }[] } & Partial<Record<ProbeKey, Probe>>, path: (string | number)[], ctx: z.RefinementCtx) {
+    const portName = c.ports?.[0]?.name;
+    for (const key of probeKeys) {
+        const p = c[key];
+        if (!p) continue;
+        for (const h of ["httpGet", "tcpSocket"] as const) {
+            const port = p[h]?.port;
+            if (typeof port === "string" && port !== portName) {
+                ctx.addIssue({ code: "custom", path: [...path, key, h, "port"], message: `must match the container port's name (${portName ?? "the port is unnamed"}) or be a number: Knative refuses another named port ("Probe port must match container port")` });
+            }
+        }
+        if (key === "readinessProbe" && p.periodSeconds === undefined) {
+            for (const f of ["failureThreshold", "timeoutSeconds"] as const) {
+                if (p[f] !== undefined) ctx.addIssue({ code: "custom", path: [...path, key, f], message: `needs periodSeconds: without it Knative runs its own aggressive readiness probe and refuses ${f} ("${f} is disallowed when periodSeconds is zero")` });
+            }
+        }
+        if (key !== "readinessProbe" && p.successThreshold !== undefined && p.successThreshold !== 1) {
+            ctx.addIssue({ code: "custom", path: [...path, key, "successThreshold"], message: `must be 1 for a ${key === "livenessProbe" ? "liveness" : "startup"} probe (Kubernetes pod validation)` });
+        }
+    }
+}
+
+/** The container fields a model version, a transformer and an explainer share: command and probes (core/v1 Container). */
+const containerExtras = {
+    /** The image's entrypoint, replaced (Kubernetes `command`); `args` are its arguments. */
+    command: z.array(z.string()).min(1, "must name the command (leave it out to keep the image's entrypoint)").optional(),
+    readinessProbe: probe.optional(),
+    livenessProbe: probe.optional(),
+    startupProbe: probe.optional(),
+};
+
+/** A label selector (meta/v1 LabelSelector); operators In/NotIn take values, Exists/DoesNotExist none (Kubernetes). */
+function selectorRequirement<O extends string>(operators: readonly [O, ...O[]]) {
+    return z
+        .object({ key: z.string().min(1), operator: z.enum(operators), values: z.array(z.string()).optional() })
+        .strict()
+        .superRefine((r, ctx) => {
+            const n = r.values?.length ?? 0;
+            if ((r.operator === "In" || r.operator === "NotIn") && n === 0) ctx.addIssue({ code: "custom", path: ["values"], message: `must not be empty with operator ${r.operator} (Kubernetes)` });
+            if ((r.operator === "Exists" || r.operator === "DoesNotExist") && n > 0) ctx.addIssue({ code: "custom", path: ["values"], message: `must be empty with operator ${r.operator} (Kubernetes)` });
+            if ((r.operator === "Gt" || r.operator === "Lt") && (n !== 1 || !/^-?[0-9]+$/.test(r.values![0]))) ctx.addIssue({ code: "custom", path: ["values"], message: `must be one integer with operator ${r.operator} (Kubernetes)` });
+        });
+}
+const labelSelector = z
+    .object({ matchLabels: z.record(z.string(), z.string()).optional(), matchExpressions: z.array(selectorRequirement(["In", "NotIn", "Exists", "DoesNotExist"])).optional() })
+    .strict();
+const nodeSelectorTerm = z
+    .object({ matchExpressions: z.array(selectorRequirement(["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"])).optional(), matchFields: z.array(selectorRequirement(["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"])).optional() })
+    .strict();
+const weight = z.number().int("must be a whole number").min(1, "must be from 1 to 100").max(100, "must be from 1 to 100");
+const podAffinityTerm = z
+    .object({
+        labelSelector: labelSelector.optional(),
+        namespaceSelector: labelSelector.optional(),
+        namespaces: z.array(z.string()).optional(),
+        topologyKey: z.string().min(1, "is required (e.g. kubernetes.io/hostname)"),
+        matchLabelKeys: z.array(z.string()).optional(),
+        mismatchLabelKeys: z.array(z.string()).optional(),
+    })
+    .strict();
+const podAffinity = z
+    .object({
+        requiredDuringSchedulingIgnoredDuringExecution: z.array(podAffinityTerm).optional(),
+        preferredDuringSchedulingIgnoredDuringExecution: z.array(z.object({ weight, podAffinityTerm }).strict()).optional(),
+    })
+    .strict();
+
+/**
+ * Pod affinity in Kubernetes' own shape (core/v1 Affinity). Knative passes it only with its
+ * `kubernetes.podspec-affinity` feature flag, which the platform enables (knative/knativeServing.ts).
+ */
+const affinity = z
+    .object({
+        nodeAffinity: z
+            .object({
+                requiredDuringSchedulingIgnoredDuringExecution: z.object({ nodeSelectorTerms: z.array(nodeSelectorTerm).min(1, "must list at least one term (Kubernetes)") }).strict().optional(),
+                preferredDuringSchedulingIgnoredDuringExecution: z.array(z.object({ weight, preference: nodeSelectorTerm }).strict()).optional(),
+            })
+            .strict()
+            .optional(),
+        podAffinity: podAffinity.optional(),
+        podAntiAffinity: podAffinity.optional(),
+    })
+    .strict();
+
+/**
+ * Topology spread constraints (core/v1 TopologySpreadConstraint), passed by Knative only with its
+ * `kubernetes.podspec-topologyspreadconstraints` flag, which the platform enables. Kubernetes: maxSkew at least 1,
+ * minDomains only with whenUnsatisfiable DoNotSchedule.
+ */
+const topologySpreadConstraint = z
+    .object({
+        maxSkew: z.number().int("must be a whole number").min(1, "must be at least 1"),
+        topologyKey: z.string().min(1),
+        whenUnsatisfiable: z.enum(["DoNotSchedule", "ScheduleAnyway"]),
+        labelSelector: labelSelector.optional(),
+        minDomains: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
+        nodeAffinityPolicy: z.enum(["Honor", "Ignore"]).optional(),
+        nodeTaintsPolicy: z.enum(["Honor", "Ignore"]).optional(),
+        matchLabelKeys: z.array(z.string()).optional(),
+    })
+    .strict()
+    .refine((t) => t.minDomains === undefined || t.whenUnsatisfiable === "DoNotSchedule", { path: ["minDomains"], message: "needs whenUnsatisfiable: DoNotSchedule (Kubernetes)" });
+
+const toleration = z
+    .object({
+        key: z.string(),
+        operator: z.enum(["Equal", "Exists"]).default("Equal"),
+        value: z.string().optional(),
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+        tolerationSeconds: z.number().int("must be a whole number").optional(),
+    })
+    .strict()
+    .superRefine((t, ctx) => {
+        // Kubernetes: an empty key needs Exists, Exists takes no value, tolerationSeconds only with NoExecute.
+        if (!t.key && t.operator !== "Exists") ctx.addIssue({ code: "custom", path: ["operator"], message: "must be Exists when key is empty (Kubernetes)" });
+        if (t.operator === "Exists" && t.value) ctx.addIssue({ code: "custom", path: ["value"], message: "must be empty with operator Exists (Kubernetes)" });
+        if (t.tolerationSeconds !== undefined && t.effect !== "NoExecute") ctx.addIssue({ code: "custom", path: ["tolerationSeconds"], message: "needs effect NoExecute (Kubernetes)" });
+    });
+
+/** Where a component's pods run: each maps 1:1 onto the component's pod spec in KServe. */
+const placement = {
+    nodeSelector: z.record(z.string(), z.string()).default({}),
+    tolerations: z.array(toleration).default([]),
+    affinity: affinity.optional(),
+    topologySpreadConstraints: z.array(topologySpreadConstraint).optional(),
+};
+
+/** Private images and per-component identity (core/v1 PodSpec `imagePullSecrets`, `serviceAccountName`). */
+const identity = {
+    /** Secrets of type kubernetes.io/dockerconfigjson in the models' namespace, for private registries. */
+    imagePullSecrets: z.array(z.object({ name: dns1123Subdomain }).strict()).optional(),
+    /**
+     * The ServiceAccount the pods run as, instead of the platform's storage ServiceAccount (`kserve-models`), which
+     * carries the object store's credentials. A model's own ServiceAccount gets no store access from the platform:
+     * granting it (a Secret KServe's credential builder reads, or a workload-identity binding) is its owner's job.
+     */
+    serviceAccountName: dns1123Subdomain.optional(),
+};
+
+/**
+ * The Knative annotations a component may carry (KServe's `annotations`, copied onto its revision template), each
+ * validated as Knative 1.23 does (knative/serving@knative-v1.23.0:pkg/apis/autoscaling/annotation_validation.go and
+ * register.go for the bounds; pkg/apis/serving/v1/revision_validation.go, validateProgressDeadlineAnnotation).
+ * `initial-scale: 0` also needs the platform's `serving.allowZeroInitialScale` (a cross-key rule in platformSchema.ts).
+ */
+function durationRule(min: number, max: number | undefined, what: string): (v: string) => string | undefined {
+    return (v) => {
+        const d = goDurationSeconds(v);
+        if (d === undefined) return "must be a duration such as 30s, 2m or 1h (Go syntax, as Knative parses it)";
+        if (Math.round(d) !== d) return "must be whole seconds (Knative: at most second precision)";
+        if (d < min || (max !== undefined && d > max)) return `must be ${max === undefined ? `at least ${min}s` : `from ${min}s to ${max}s`} (${what})`;
+        return undefined;
+    };
+}
+function numberRule(min: number, max: number, what: string): (v: string) => string | undefined {
+    return (v) => (!/^[0-9]+(\.[0-9]+)?$/.test(v) ? "must be a number" : Number(v) < min || Number(v) > max ? `must be from ${min} to ${max} (${what})` : undefined);
+}
+export const knativeComponentAnnotations: Record<string, (v: string) => string | undefined> = {
+    "autoscaling.knative.dev/initial-scale": (v) => (/^[0-9]+$/.test(v) ? undefined : "must be a whole number, 0 or more (Knative's validateInitialScale)"),
+    "autoscaling.knative.dev/window": durationRule(6, 3600, "Knative's WindowMin and WindowMax"),
+    "autoscaling.knative.dev/panic-window-percentage": numberRule(1, 100, "Knative's PanicWindowPercentageMin and Max"),
+    "autoscaling.knative.dev/panic-threshold-percentage": numberRule(110, 1000, "Knative's PanicThresholdPercentageMin and Max"),
+    "autoscaling.knative.dev/scale-down-delay": durationRule(0, 3600, "Knative's validateScaleDownDelay: 0 to WindowMax"),
+    "autoscaling.knative.dev/scale-to-zero-pod-retention-period": durationRule(0, 3600, "Knative's validateLastPodRetention: 0 to WindowMax"),
+    "serving.knative.dev/progress-deadline": durationRule(1, undefined, "Knative refuses a negative deadline, and a Deployment a zero one"),
+};
+/** Annotations that are KServe's fields in disguise: refused with the field to use. */
+const annotationFields: Record<string, string> = {
+    "autoscaling.knative.dev/min-scale": "KServe drops it (its ServiceAnnotationDisallowedList) and sets it from minReplicas: use scaling.minReplicas",
+    "autoscaling.knative.dev/max-scale": "KServe drops it (its ServiceAnnotationDisallowedList) and sets it from maxReplicas: use scaling.maxReplicas",
+    "autoscaling.knative.dev/class": "inferstack sets Knative's autoscaler class from scaling.scaleMetric (cpu or memory: the HPA class)",
+    "autoscaling.knative.dev/metric": "KServe sets it from scaleMetric: use scaling.scaleMetric",
+    "autoscaling.knative.dev/target": "KServe sets it from scaleTarget: use scaling.scaleTarget",
+    "autoscaling.knative.dev/target-utilization-percentage": "KServe sets it from scaleTarget: use scaling.scaleTarget",
+};
+const componentAnnotations = z
+    .record(z.string(), z.union([z.string(), z.number()]).transform(String))
+    .superRefine((a, ctx) => {
+        for (const [k, v] of Object.entries(a)) {
+            const rule = knativeComponentAnnotations[k];
+            const problem = rule ? rule(v) : annotationFields[k] ? `is not set here: ${annotationFields[k]}` : `is not an annotation inferstack passes (allowed: ${Object.keys(knativeComponentAnnotations).join(", ")})`;
+            if (problem) ctx.addIssue({ code: "custom", path: [k], message: problem });
+        }
+    })
+    .optional();
+
+/**
+ * KServe's request batcher (`spec.predictor.batcher`): KServe's agent, injected in front of the predictor, groups
+ * requests (kserve/kserve@v0.20.0:pkg/apis/serving/v1beta1/inference_service.go, Batcher; pkg/webhook/admission/pod/
+ * batcher_injector.go). maxLatency is in milliseconds, timeout in seconds.
+ */
+const batcher = z
+    .object({
+        maxBatchSize: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
+        maxLatency: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
+        timeout: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
+    })
+    .strict();
+
 /** Whether a runtime's args name a Hugging Face model id (`--model_id=<id>` or `--model_id <id>`). */
 export function hasModelId(args: readonly string[]): boolean {
     return args.some((a, i) => /^--model_id=\S+$/.test(a) || (a === "--model_id" && !!args[i + 1] && !args[i + 1].startsWith("--")));
 }
 
 /** A model version: where its artifact lives and how its container differs. */
-const modelVersion = z
+const modelVersionShape = z
     .object({
         storageUri: storageUri.optional(),
         /** Runtime image tag override (`runtimeVersion`) or, for `custom`, the full image reference. */
@@ -284,11 +541,17 @@ const modelVersion = z
         envFrom: z.array(envFromSource).default([]),
         /** The serving port (e.g. `{name: h2c, containerPort: 8081}` for gRPC); the runtime's (8080, HTTP) when unset. */
         ports: containerPorts.optional(),
+        ...containerExtras,
     })
     .strict();
+const modelVersion = modelVersionShape.superRefine((v, ctx) => checkProbes(v, [], ctx));
 
-/** A pre/post-processing container or a custom explainer. */
-const sidecarComponent = z
+/**
+ * A pre/post-processing container or a custom explainer: KServe's `transformer` / `explainer` with one custom
+ * container (`containers[0]`), its own pod-level fields and scaling. The explainer is this shape today; a union with
+ * other explainer kinds can wrap it later.
+ */
+export const sidecarComponent = z
     .object({
         image: z.string().min(1),
         /** The numeric user of the image (default 1000, KServe's convention), and its group. */
@@ -299,12 +562,24 @@ const sidecarComponent = z
         envFrom: z.array(envFromSource).default([]),
         /** The serving port (e.g. `{name: h2c, containerPort: 8081}` for gRPC); 8080 (HTTP) when unset. */
         ports: containerPorts.optional(),
+        ...containerExtras,
         /** Unset keys: KServe's defaults for custom containers (its inferenceservice-config `resource`). */
         resources: resources.default({ gpu: 0 }),
         scaling: scaling.default({ maxReplicas: 3 }),
+        ...placement,
+        /** Unset: the model's serviceAccountName, else the platform's storage ServiceAccount. */
+        ...identity,
+        annotations: componentAnnotations,
     })
-    .strict();
-
+    .strict()
+    .superRefine((c, ctx) => {
+        checkProbes(c, [], ctx);
+        // KServe's webhook (kserve/kserve@v0.20.0:pkg/apis/serving/v1beta1/component.go, validateReplicas) checks
+        // every component's replicas, an unset minReplicas counting as 1.
+        if ((c.scaling.minReplicas ?? 1) > c.scaling.maxReplicas) {
+            ctx.addIssue({ code: "custom", path: ["scaling", "minReplicas"], message: `must be at most scaling.maxReplicas (${c.scaling.maxReplicas}): KServe refuses it ("'MinReplicas' cannot be greater than MaxReplicas"; unset counts as 1)` });
+        }
+    });
 
 export const modelSchema = z
     .object({
@@ -322,25 +597,29 @@ export const modelSchema = z
          * `stable` has rolled out: KServe splits traffic between the latest and the previously rolled-out revision,
          * so on a brand-new model there is no stable revision and the canary serves everything.
          */
-        canary: modelVersion.extend({ trafficPercent: z.number().int("must be a whole number").min(0, "must be from 0 to 100").max(100, "must be from 0 to 100") }).strict().optional(),
+        canary: modelVersionShape
+            .extend({ trafficPercent: z.number().int("must be a whole number").min(0, "must be from 0 to 100").max(100, "must be from 0 to 100") })
+            .strict()
+            .superRefine((v, ctx) => checkProbes(v, [], ctx))
+            .optional(),
         /** Unset keys are not rendered: the ServingRuntime's own (or, for custom, KServe's defaults) apply. */
         resources: resources.default({ gpu: 0 }),
         scaling: scaling.default({ maxReplicas: 3 }),
         /** Never scale this model to zero (prod enforces minReplicas >= 1 for it). */
         latencyCritical: z.boolean().default(false),
-        nodeSelector: z.record(z.string(), z.string()).default({}),
-        tolerations: z
-            .array(
-                z
-                    .object({
-                        key: z.string(),
-                        operator: z.enum(["Equal", "Exists"]).default("Equal"),
-                        value: z.string().optional(),
-                        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
-                    })
-                    .strict(),
-            )
-            .default([]),
+        /** The predictor's placement: nodeSelector, tolerations, affinity, topologySpreadConstraints. */
+        ...placement,
+        /** The predictor's imagePullSecrets and serviceAccountName (default: the platform's storage ServiceAccount). */
+        ...identity,
+        /** Knative annotations of the predictor's revisions (initial-scale, window, panic settings, progress-deadline, ...). */
+        annotations: componentAnnotations,
+        /** KServe's request batcher in front of the predictor. */
+        batcher: batcher.optional(),
+        /**
+         * `cluster-local`: Knative serves the model only inside the cluster (the InferenceService's
+         * `networking.knative.dev/visibility` label, which KServe copies onto its Knative Services). Default: external.
+         */
+        visibility: z.enum(["external", "cluster-local"]).default("external"),
         transformer: sidecarComponent.optional(),
         explainer: sidecarComponent.optional(),
         /** Request/response logging to the Broker: on by default so the monitors see traffic. */
@@ -373,9 +652,25 @@ export const modelSchema = z
         // gRPC through the logger: KServe injects its agent in front of a logged predictor (pkg/webhook/admission/pod/
         // agent_injector.go, queue-proxy then sends to the agent's port), and the agent proxies HTTP/1 only
         // (cmd/agent/main.go has no h2c server; kserve/kserve#2251 "logger is not working with grpc request").
+        // The batcher runs in the same agent (pkg/webhook/admission/pod/agent_injector.go), so it is HTTP/1 only too.
         for (const key of ["stable", "canary"] as const) {
             if (m[key]?.ports?.[0]?.name === "h2c" && m.logging !== "off") {
                 ctx.addIssue({ code: "custom", path: [key, "ports", 0, "name"], message: "h2c (gRPC) needs logging: off: KServe's logger agent, injected in front of a logged predictor, proxies HTTP/1 only" });
+            }
+            if (m[key]?.ports?.[0]?.name === "h2c" && m.batcher) {
+                ctx.addIssue({ code: "custom", path: ["batcher"], message: `cannot batch an h2c (gRPC) predictor (${key}.ports): KServe's batcher runs in its agent, which proxies HTTP/1 only` });
+            }
+        }
+        // A custom predictor's PROTOCOL env var picks its protocol; KServe's webhook refuses any value but v1 or v2
+        // (kserve/kserve@v0.20.0:pkg/apis/serving/v1beta1/predictor_custom.go, validateCustomProtocol; it reads the
+        // literal value, so a valueFrom counts as empty).
+        if (isCustom) {
+            for (const key of ["stable", "canary"] as const) {
+                m[key]?.env.forEach((e, i) => {
+                    if (e.name === "PROTOCOL" && e.value !== "v1" && e.value !== "v2") {
+                        ctx.addIssue({ code: "custom", path: [key, "env", i, "value"], message: `must be v1 or v2 for a custom predictor's PROTOCOL (KServe's webhook: "invalid protocol")${e.valueFrom ? "; KServe reads the literal value, not valueFrom" : ""}` });
+                    }
+                });
             }
         }
         // The runtime inferstack names must support the model's format version and protocol (see frameworkRuntime).

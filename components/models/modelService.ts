@@ -12,7 +12,7 @@ export interface ModelServiceArgs {
     namespace: pulumi.Input<string>;
     /** The model entry from the stack config: framework, versions, canary, scaling, resources. */
     model: ModelConfig;
-    /** ServiceAccount that can read the model bucket (from the ObjectStore). */
+    /** ServiceAccount that can read the model bucket (from the ObjectStore); used unless the model names its own. */
     serviceAccountName: pulumi.Input<string>;
     /** Labels the model pods need from the object store (e.g. AKS workload identity). */
     podLabels?: Record<string, string>;
@@ -26,6 +26,14 @@ export interface ModelServiceArgs {
 
 /** Toleration that lets a GPU pod onto the tainted GPU nodes every cluster variant creates. */
 const gpuToleration = { key: gpuTaint.key, operator: "Exists", effect: gpuTaint.effect };
+
+/**
+ * Knative's visibility label: on the InferenceService, KServe copies it onto each component's Knative Service (its
+ * labels; kserve/kserve@v0.20.0:pkg/controller/v1beta1/inferenceservice/components/predictor.go, buildObjectMeta, and
+ * reconcilers/knative/ksvc_reconciler.go, which keeps it off the revision template), and Knative then serves the
+ * routes on the cluster-local gateway only (knative/serving@knative-v1.23.0:pkg/apis/serving/register.go).
+ */
+export const clusterLocalLabel = { "networking.knative.dev/visibility": "cluster-local" } as const;
 
 type Resources = ModelConfig["resources"];
 type Scaling = ModelConfig["scaling"];
@@ -81,6 +89,21 @@ function scalingFields(s: Scaling) {
 
 type Container = Version | Sidecar;
 
+/** A component's pod-level fields, each exactly as the config writes them; a GPU pod also tolerates the GPU taint. */
+function podFields(c: Pick<Sidecar, "nodeSelector" | "tolerations" | "affinity" | "topologySpreadConstraints" | "imagePullSecrets" | "annotations">, gpu: number) {
+    const needsGpuToleration = gpu > 0 && !c.tolerations.some((t) => t.key === gpuToleration.key);
+    const tolerations = needsGpuToleration ? [...c.tolerations, gpuToleration] : c.tolerations;
+    const annotations = c.annotations && Object.keys(c.annotations).length > 0 ? c.annotations : undefined;
+    return {
+        nodeSelector: Object.keys(c.nodeSelector).length > 0 ? c.nodeSelector : undefined,
+        tolerations: tolerations.length > 0 ? tolerations.map((t) => defined(t)) : undefined,
+        affinity: c.affinity,
+        topologySpreadConstraints: c.topologySpreadConstraints && c.topologySpreadConstraints.length > 0 ? c.topologySpreadConstraints : undefined,
+        imagePullSecrets: c.imagePullSecrets && c.imagePullSecrets.length > 0 ? c.imagePullSecrets : undefined,
+        annotations,
+    };
+}
+
 /** Drops unset keys, so a rendered object carries only what the config says. */
 function defined<T extends object>(o: T): T {
     return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -101,13 +124,18 @@ function containerIo(c: Container) {
 function sidecarSpec(c: Sidecar, serviceAccountName: pulumi.Input<string>) {
     return {
         ...scalingFields(c.scaling),
-        serviceAccountName,
+        serviceAccountName: c.serviceAccountName ?? serviceAccountName,
+        ...podFields(c, c.resources.gpu),
         containers: [
             {
                 name: "kserve-container",
                 image: c.image,
+                command: c.command,
                 args: c.args.length > 0 ? c.args : undefined,
                 ...containerIo(c),
+                readinessProbe: c.readinessProbe,
+                livenessProbe: c.livenessProbe,
+                startupProbe: c.startupProbe,
                 resources: resourceRequirements(c.resources),
                 // Custom images run under the restricted Pod Security Standard, as the policy pack requires.
                 securityContext: customSecurityContext(c),
@@ -126,16 +154,14 @@ export function predictorSpec(m: ModelConfig, serviceAccountName: pulumi.Input<s
     const version: Version = m.canary ?? m.stable;
     const canaryTrafficPercent = m.canary && m.canary.trafficPercent < 100 ? m.canary.trafficPercent : undefined;
     const resources = resourceRequirements(m.resources);
-    // A GPU model always tolerates the GPU nodes' taint, whatever other tolerations it lists.
-    const needsGpuToleration = m.resources.gpu > 0 && !m.tolerations.some((t) => t.key === gpuToleration.key);
-    const tolerations = needsGpuToleration ? [...m.tolerations, gpuToleration] : m.tolerations;
     const common = {
         ...scalingFields(m.scaling),
         canaryTrafficPercent,
-        serviceAccountName,
-        nodeSelector: Object.keys(m.nodeSelector).length > 0 ? m.nodeSelector : undefined,
-        tolerations: tolerations.length > 0 ? tolerations : undefined,
+        serviceAccountName: m.serviceAccountName ?? serviceAccountName,
+        // A GPU model always tolerates the GPU nodes' taint, whatever other tolerations it lists.
+        ...podFields(m, m.resources.gpu),
         logger: m.logging === "off" ? undefined : { mode: m.logging, url: loggerUrl },
+        batcher: m.batcher && defined(m.batcher),
     };
     if (m.framework === "custom") {
         return {
@@ -144,8 +170,12 @@ export function predictorSpec(m: ModelConfig, serviceAccountName: pulumi.Input<s
                 {
                     name: "kserve-container",
                     image: version.image,
+                    command: version.command,
                     args: version.args.length > 0 ? version.args : undefined,
                     ...containerIo(version),
+                    readinessProbe: version.readinessProbe,
+                    livenessProbe: version.livenessProbe,
+                    startupProbe: version.startupProbe,
                     resources,
                     securityContext: customSecurityContext(version),
                 },
@@ -161,8 +191,12 @@ export function predictorSpec(m: ModelConfig, serviceAccountName: pulumi.Input<s
             protocolVersion: m.protocolVersion ?? fw.protocol,
             storageUri: version.storageUri,
             runtimeVersion: version.runtimeVersion,
+            command: version.command,
             args: version.args.length > 0 ? version.args : undefined,
             ...containerIo(version),
+            readinessProbe: version.readinessProbe,
+            livenessProbe: version.livenessProbe,
+            startupProbe: version.startupProbe,
             resources,
         },
     };
@@ -172,10 +206,12 @@ export function predictorSpec(m: ModelConfig, serviceAccountName: pulumi.Input<s
 export function inferenceServiceSpec(m: ModelConfig, serviceAccountName: pulumi.Input<string>, loggerUrl: pulumi.Input<string>, podLabels?: Record<string, string>) {
     // KServe copies a component's labels onto its pods (where e.g. AKS workload identity looks for them).
     const labels = podLabels && Object.keys(podLabels).length > 0 ? { labels: podLabels } : {};
+    // A transformer or explainer without its own ServiceAccount runs as the predictor does.
+    const sidecarAccount = m.serviceAccountName ?? serviceAccountName;
     return {
         predictor: { ...predictorSpec(m, serviceAccountName, loggerUrl), ...labels },
-        transformer: m.transformer ? { ...sidecarSpec(m.transformer, serviceAccountName), ...labels } : undefined,
-        explainer: m.explainer ? { ...sidecarSpec(m.explainer, serviceAccountName), ...labels } : undefined,
+        transformer: m.transformer ? { ...sidecarSpec(m.transformer, sidecarAccount), ...labels } : undefined,
+        explainer: m.explainer ? { ...sidecarSpec(m.explainer, sidecarAccount), ...labels } : undefined,
     };
 }
 
@@ -193,6 +229,18 @@ export function inferenceServiceAnnotations(m: ModelConfig): Record<string, stri
     };
     if (m.canary && m.stable.storageUri) annotations["inferstack.io/stable-storage-uri"] = m.stable.storageUri;
     return annotations;
+}
+
+/** The InferenceService's labels for a model entry (pure, like inferenceServiceSpec). */
+export function inferenceServiceLabels(m: ModelConfig): Record<string, string> {
+    return {
+        "app.kubernetes.io/part-of": "inferstack",
+        "inferstack.io/model": m.name,
+        "inferstack.io/framework": m.framework,
+        ...(m.latencyCritical ? { "inferstack.io/latency-critical": "true" } : {}),
+        ...(m.monitoring?.enabled ? { "inferstack.io/monitored": "true" } : {}),
+        ...(m.visibility === "cluster-local" ? clusterLocalLabel : {}),
+    };
 }
 
 /** Path of the predict endpoint for the model's protocol. */
@@ -235,13 +283,7 @@ export class ModelService extends pulumi.ComponentResource {
                     name: m.name,
                     namespace: args.namespace,
                     annotations,
-                    labels: {
-                        "app.kubernetes.io/part-of": "inferstack",
-                        "inferstack.io/model": m.name,
-                        "inferstack.io/framework": m.framework,
-                        ...(m.latencyCritical ? { "inferstack.io/latency-critical": "true" } : {}),
-                        ...(m.monitoring?.enabled ? { "inferstack.io/monitored": "true" } : {}),
-                    },
+                    labels: inferenceServiceLabels(m),
                 },
                 spec: inferenceServiceSpec(m, args.serviceAccountName, args.loggerUrl, args.podLabels),
             },
@@ -249,12 +291,17 @@ export class ModelService extends pulumi.ComponentResource {
         );
         // Without Istio (KServe's `disableIstioVirtualHost`), only the predictor's Knative route exists: the
         // `<model>.<ns>.<domain>` host is not routed. With a transformer, the entry point is the transformer.
+        // A cluster-local model is reached only inside the cluster, at Knative's cluster-local domain.
         const entry = m.transformer ? "transformer" : "predictor";
-        const host = (tag?: string) => pulumi.interpolate`${tag ? `${tag}-` : ""}${m.name}-${entry}.${args.namespace}.${args.domain}`;
+        const local = m.visibility === "cluster-local";
+        const domain = local ? "svc.cluster.local" : args.domain;
+        const host = (tag?: string) => pulumi.interpolate`${tag ? `${tag}-` : ""}${m.name}-${entry}.${args.namespace}.${domain}`;
         this.url = pulumi.interpolate`http://${host()}`;
         this.latestUrl = pulumi.interpolate`http://${host("latest")}`;
         this.previousUrl = pulumi.interpolate`http://${host("prev")}`;
-        this.curl = pulumi.interpolate`curl -s -H 'Host: ${host()}' -H 'Content-Type: application/json' http://$INGRESS${predictPath(m)} -d @input.json`;
+        this.curl = local
+            ? pulumi.interpolate`curl -s -H 'Content-Type: application/json' http://${host()}${predictPath(m)} -d @input.json  # from a pod in the cluster`
+            : pulumi.interpolate`curl -s -H 'Host: ${host()}' -H 'Content-Type: application/json' http://$INGRESS${predictPath(m)} -d @input.json`;
         this.registerOutputs({ url: this.url, latestUrl: this.latestUrl, previousUrl: this.previousUrl, curl: this.curl });
     }
 }

@@ -1,4 +1,3 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./platformSchema";
 import { CertManager } from "../certManager/certManager";
@@ -15,29 +14,21 @@ import { ModelMonitor } from "../monitoring/modelMonitor";
 import { Monitoring } from "../monitoring/monitoring";
 import { PlatformMonitors } from "../monitoring/platformMonitors";
 import { ObjectStore } from "../storage/objectStore";
+import type { ObjectStoreBuilder } from "../storage/objectStoreVariant";
 
 /** p95 latency above which a revision counts as slow, for models without monitoring settings of their own. */
 const defaultMaxP95LatencySeconds = 1;
 
-/** What an object store variant is built from: the cluster's provider and the model namespace. */
-export interface ObjectStoreContext {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
-    /** Namespace of the InferenceServices (credentials and the ServiceAccount go there). */
-    modelNamespace: pulumi.Output<string>;
-    /** Parent for the store's resources. */
-    parent: pulumi.Resource;
-}
-
-/** Builds the object store variant the stack chose; the stack entry loads that variant's module first. */
-export type ObjectStoreFactory = (context: ObjectStoreContext) => ObjectStore;
+/** What the platform gives an object store variant, and the builder the stack entry hands over (storage/). */
+export type { ObjectStoreContext } from "../storage/objectStore";
+export type ObjectStoreFactory = ObjectStoreBuilder;
 
 export interface PlatformArgs {
     /** The parsed stack configuration (see platformSchema.ts). */
     config: PlatformConfig;
     /** The cluster to install onto. */
     cluster: KubernetesCluster;
-    /** Creates the object store (Minio, S3, GCS or Azure Blob). */
+    /** Creates the object store: the registered variant the stack chose (components/storage/objectStoreVariants.ts). */
     objectStore: ObjectStoreFactory;
 }
 
@@ -101,7 +92,9 @@ export class Platform extends pulumi.ComponentResource {
                     scaleToZeroGracePeriod: config.serving.scaleToZeroGracePeriod,
                     scaleDownDelay: config.serving.scaleDownDelay,
                     containerConcurrencyTarget: config.serving.containerConcurrencyTarget,
+                    allowZeroInitialScale: config.serving.allowZeroInitialScale,
                 },
+                maxRevisionTimeoutSeconds: config.serving.maxRevisionTimeoutSeconds,
             },
             child,
         );

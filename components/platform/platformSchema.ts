@@ -4,11 +4,13 @@
  */
 import { z } from "zod";
 import { clusterSchema } from "../cluster/clusterSchema";
-import { eventingSchema, servingSchema } from "../knative/knativeSchema";
+import { clusterVariants } from "../cluster/clusterVariants";
+import { eventingSchema, knativeDefaultMaxRevisionTimeoutSeconds, servingSchema } from "../knative/knativeSchema";
 import { modelSchema } from "../models/modelSchema";
 import { monitoringSchema } from "../monitoring/monitoringSchema";
 import { bucketName, dns1123Label } from "../schemaPrimitives";
 import { objectStoreSchema } from "../storage/objectStoreSchema";
+import { anyClusterStores, objectStoreVariants } from "../storage/objectStoreVariants";
 
 /**
  * Allowed environments. The environment names cloud resources (e.g. the AKS resource group) and turns on the
@@ -37,22 +39,21 @@ export const platformSchema = z
     })
     .strict()
     .superRefine((p, ctx) => {
-        // Cloud stores reach the cluster through workload identity, so they need their own cloud's cluster.
-        const storeNeeds = { s3: "eks", gcs: "gke", azure: "aks" } as const;
-        if (p.objectStore.provider !== "minio" && p.cluster.provider !== storeNeeds[p.objectStore.provider]) {
+        // Cloud stores reach the cluster through workload identity, so they need their own cloud's cluster (the
+        // cluster variant a store variant `requires`, components/storage/objectStoreVariants.ts).
+        const needs = objectStoreVariants.get(p.objectStore.provider)?.requires?.provider;
+        if (needs !== undefined && p.cluster.provider !== needs) {
             ctx.addIssue({
                 code: "custom",
                 path: ["objectStore", "provider"],
-                message: `${p.objectStore.provider} needs cluster.provider ${storeNeeds[p.objectStore.provider]} (it is read through that cloud's workload identity, with no stored keys); use minio on a ${p.cluster.provider} cluster`,
+                message: `${p.objectStore.provider} needs cluster.provider ${needs} (it is read through that cloud's workload identity, with no stored keys); use ${anyClusterStores().join(" or ")} on a ${p.cluster.provider} cluster`,
             });
         }
-        // An API server reachable from the internet must at least be limited to known networks.
-        const c = p.cluster;
-        const openEndpoint =
-            (c.provider === "eks" && c.publicEndpoint) || (c.provider === "gke" && !c.privateEndpoint) || (c.provider === "aks" && !c.privateCluster);
-        if (openEndpoint && c.authorizedNetworks.length === 0) {
-            const privateKey = { eks: "publicEndpoint: false", gke: "privateEndpoint: true", aks: "privateCluster: true" }[c.provider];
-            ctx.addIssue({ code: "custom", path: ["cluster", "authorizedNetworks"], message: `must list the CIDRs allowed to reach the public API endpoint, or set cluster.${privateKey}` });
+        // An API server reachable from the internet must at least be limited to known networks (the cluster
+        // variant's `apiEndpoint`, components/cluster/clusterVariants.ts).
+        const endpoint = clusterVariants.get(p.cluster.provider)?.apiEndpoint;
+        if (endpoint?.isOpen(p.cluster) && endpoint.authorizedNetworks(p.cluster).length === 0) {
+            ctx.addIssue({ code: "custom", path: ["cluster", "authorizedNetworks"], message: `must list the CIDRs allowed to reach the public API endpoint, or set cluster.${endpoint.privateSetting}` });
         }
         // Buckets the platform store creates (Minio) or owns: seeds and model URIs must land in one of them.
         const storeBuckets = new Set([p.objectStore.modelBucket, ...p.objectStore.extraBuckets]);
@@ -105,6 +106,29 @@ export const platformSchema = z
             }
             if (m.monitoring?.enabled && m.logging === "off") {
                 ctx.addIssue({ code: "custom", path: ["models", i, "logging"], message: "must not be off while the model is monitored (the monitor reads the logged requests)" });
+            }
+            // Knative refuses a revision timeout above its max-revision-timeout-seconds (knative/serving@knative-v1.23.0:
+            // pkg/apis/serving/v1/revision_validation.go, validateTimeoutSeconds); KServe copies `timeout` into it.
+            const maxTimeout = p.serving.maxRevisionTimeoutSeconds ?? knativeDefaultMaxRevisionTimeoutSeconds;
+            const components = [{ path: [] as string[], c: m }, { path: ["transformer"], c: m.transformer }, { path: ["explainer"], c: m.explainer }];
+            for (const { path, c } of components) {
+                const timeout = c?.scaling.timeout;
+                if (timeout !== undefined && timeout > maxTimeout) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["models", i, ...path, "scaling", "timeout"],
+                        message: `must be at most serving.maxRevisionTimeoutSeconds (${maxTimeout}${p.serving.maxRevisionTimeoutSeconds === undefined ? ", Knative's default" : ""}): Knative refuses a longer revision timeout; raise serving.maxRevisionTimeoutSeconds to allow it`,
+                    });
+                }
+                // initial-scale 0 needs Knative's allow-zero-initial-scale (pkg/apis/autoscaling/annotation_validation.go,
+                // validateInitialScale: "=0 not allowed by cluster").
+                if (c?.annotations?.["autoscaling.knative.dev/initial-scale"] === "0" && !p.serving.allowZeroInitialScale) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["models", i, ...path, "annotations", "autoscaling.knative.dev/initial-scale"],
+                        message: "may be 0 only with serving.allowZeroInitialScale: true (Knative refuses initial-scale 0 unless its allow-zero-initial-scale is set)",
+                    });
+                }
             }
         });
     });

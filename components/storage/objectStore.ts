@@ -1,7 +1,21 @@
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-/** Object store providers; Minio runs in the cluster, the others are the clouds' managed stores. */
-export type ObjectStoreKind = "minio" | "s3" | "gcs" | "azure";
+/**
+ * Object store provider: the name a variant is registered under (components/storage/objectStoreVariants.ts);
+ * Minio runs in the cluster, the others are the clouds' managed stores.
+ */
+export type ObjectStoreKind = string;
+
+/** What a store variant is built from once the platform exists: the cluster's provider and the model namespace. */
+export interface ObjectStoreContext {
+    /** Provider of the target cluster. */
+    provider: k8s.Provider;
+    /** Namespace of the InferenceServices (credentials and the ServiceAccount go there). */
+    modelNamespace: pulumi.Output<string>;
+    /** Parent for the store's resources. */
+    parent: pulumi.Resource;
+}
 
 /**
  * The storage contract every object store variant gives InferenceServices and monitors: a bucket for model

@@ -2,10 +2,10 @@ import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { partOfLabel } from "../kubernetes";
-import { irsaTrustPolicy } from "../aws";
-import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel, gpuTaint } from "./kubernetesCluster";
-import { nvidiaDevicePlugin } from "./nvidiaDevicePlugin";
+import { partOfLabel } from "../../kubernetes";
+import { irsaTrustPolicy } from "../../aws";
+import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel, gpuTaint } from "../kubernetesCluster";
+import { nvidiaDevicePlugin } from "../nvidiaDevicePlugin";
 
 /** The EBS CSI controller's ServiceAccount, as the EKS add-on creates it; the only subject its IAM role trusts. */
 export const ebsCsiServiceAccount = { namespace: "kube-system", name: "ebs-csi-controller-sa" };
@@ -64,9 +64,12 @@ export class EksCluster extends pulumi.ComponentResource implements KubernetesCl
     public readonly gpuReady: pulumi.Resource[];
     /** The AWS provider for the cluster's region; the S3 object store uses it too. */
     public readonly awsProvider: aws.Provider;
+    /** The cluster's AWS region (the S3 store's buckets go there). */
+    public readonly region: string;
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:cluster:EksCluster", name, {}, opts);
+        this.region = args.region;
         this.awsProvider = new aws.Provider(`${name}-aws`, { region: args.region as aws.Region }, { parent: this });
         const child = { parent: this, provider: this.awsProvider };
         const tags = { "inferstack.io/cluster": name };

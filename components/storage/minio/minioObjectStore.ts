@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { restrictedSecurityContext } from "../podSecurity";
-import { partOfLabel, platformNamespace } from "../kubernetes";
-import { versions } from "../versions";
-import { defaultModelServiceAccount } from "./modelServiceAccount";
-import { ObjectStore } from "./objectStore";
+import { restrictedSecurityContext } from "../../podSecurity";
+import { partOfLabel, platformNamespace } from "../../kubernetes";
+import { versions } from "../../versions";
+import { defaultModelServiceAccount } from "../modelServiceAccount";
+import { ObjectStore } from "../objectStore";
 
 /** An object to copy into a bucket once, e.g. a public sample model. */
 export interface SeedObject {

@@ -3,9 +3,9 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as storage from "@pulumi/azure-native/storage";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { grantBuiltInRole } from "../azure";
-import { modelServiceAccount, defaultModelServiceAccount } from "./modelServiceAccount";
-import { ObjectStore } from "./objectStore";
+import { grantBuiltInRole } from "../../azure";
+import { modelServiceAccount, defaultModelServiceAccount } from "../modelServiceAccount";
+import { ObjectStore } from "../objectStore";
 
 export interface AzureBlobObjectStoreArgs {
     /** Provider of the target cluster (for the ServiceAccount). */

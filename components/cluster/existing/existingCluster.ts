@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KubernetesCluster, NodePool } from "./kubernetesCluster";
+import { KubernetesCluster, NodePool } from "../kubernetesCluster";
 
 export interface ExistingClusterArgs {
     /** kubeconfig context to target; the file's current context when unset. */

@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { irsaTrustPolicy } from "../aws";
-import { WorkloadIdentity } from "../cluster/kubernetesCluster";
-import { modelServiceAccount, defaultModelServiceAccount } from "./modelServiceAccount";
-import { ObjectStore } from "./objectStore";
+import { irsaTrustPolicy } from "../../aws";
+import { WorkloadIdentity } from "../../cluster/kubernetesCluster";
+import { modelServiceAccount, defaultModelServiceAccount } from "../modelServiceAccount";
+import { ObjectStore } from "../objectStore";
 
 export interface S3ObjectStoreArgs {
     /** Provider of the target cluster (for the ServiceAccount). */
@@ -73,16 +73,14 @@ export class S3ObjectStore extends pulumi.ComponentResource implements ObjectSto
             `${name}-reader`,
             {
                 role: role.id,
-                policy: pulumi.all([pulumi.all(buckets.map((b) => b.arn)), key.arn]).apply(([arns, keyArn]) =>
-                    JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            { Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: arns },
-                            { Effect: "Allow", Action: ["s3:GetObject"], Resource: arns.map((a) => `${a}/*`) },
-                            { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [keyArn] },
-                        ],
-                    }),
-                ),
+                policy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        { Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: buckets.map((b) => b.arn) },
+                        { Effect: "Allow", Action: ["s3:GetObject"], Resource: buckets.map((b) => pulumi.interpolate`${b.arn}/*`) },
+                        { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [key.arn] },
+                    ],
+                }),
             },
             child,
         );

@@ -1,8 +1,8 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { modelServiceAccount, defaultModelServiceAccount } from "./modelServiceAccount";
-import { ObjectStore } from "./objectStore";
+import { modelServiceAccount, defaultModelServiceAccount } from "../modelServiceAccount";
+import { ObjectStore } from "../objectStore";
 
 export interface GcsObjectStoreArgs {
     /** Provider of the target cluster (for the ServiceAccount). */

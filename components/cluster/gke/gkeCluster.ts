@@ -1,7 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel, gpuTaint } from "./kubernetesCluster";
+import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel, gpuTaint } from "../kubernetesCluster";
 
 /** An optional GKE GPU node pool. */
 export interface GkeGpuPoolArgs {
@@ -59,9 +59,12 @@ export class GkeCluster extends pulumi.ComponentResource implements KubernetesCl
     public readonly gpuReady: pulumi.Resource[];
     /** The GCP provider for the cluster's project and region; the GCS object store uses it too. */
     public readonly gcpProvider: gcp.Provider;
+    /** The cluster's GCP project (its Workload Identity pool is `<project>.svc.id.goog`). */
+    public readonly project: string;
 
     constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:cluster:GkeCluster", name, {}, opts);
+        this.project = args.project;
         this.gcpProvider = new gcp.Provider(`${name}-gcp`, { project: args.project, region: args.region }, { parent: this });
         const child = { parent: this, provider: this.gcpProvider };
 

@@ -5,9 +5,9 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { grantBuiltInRole } from "../azure";
-import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel, gpuTaint } from "./kubernetesCluster";
-import { nvidiaDevicePlugin } from "./nvidiaDevicePlugin";
+import { grantBuiltInRole } from "../../azure";
+import { KubernetesCluster, NodeCount, NodePool, WorkloadIdentity, gpuNodeLabel, gpuTaint } from "../kubernetesCluster";
+import { nvidiaDevicePlugin } from "../nvidiaDevicePlugin";
 
 /** An optional AKS GPU node pool. */
 export interface AksGpuPoolArgs {

@@ -1,0 +1,5 @@
+/** The `inferstack:objectStore` fragment of GCS (on GKE). */
+import { z } from "zod";
+import { bucketName } from "../../schemaPrimitives";
+
+export const gcsStoreSchema = z.object({ provider: z.literal("gcs"), modelBucket: bucketName, location: z.string().default("EU"), extraBuckets: z.array(bucketName).default([]) }).strict();

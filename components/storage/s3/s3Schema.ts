@@ -1,0 +1,5 @@
+/** The `inferstack:objectStore` fragment of S3 (on EKS). */
+import { z } from "zod";
+import { bucketName } from "../../schemaPrimitives";
+
+export const s3StoreSchema = z.object({ provider: z.literal("s3"), modelBucket: bucketName, extraBuckets: z.array(bucketName).default([]) }).strict();
