@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { OfflineResource, PackConfig, resolvePolicyConfig, runPolicies } from "../policies/offline";
 import { exemptablePolicies, policies } from "../policies/rules";
@@ -11,6 +11,10 @@ import { checkExemptions, Exemption } from "../policies/rules/exemptions";
 import { modelLabel as ruleLabelInPack } from "../policies/rules/stack";
 import { modelLabel as ruleLabelOfComponent } from "../components/monitoring/modelAlerts";
 import { renderStack, repoRoot } from "../tools/renderStack";
+import { openAddressSpace, cidrListProblem } from "../policies/rules/clusters";
+import { credentialArgs } from "../policies/rules/data";
+import { tolerates } from "../policies/rules/workloads";
+import { stackFileConfig } from "./helpers";
 import { badStackFixture, container, deployment, isvc, nodeExporter, policyCases, res, shippedExemptions } from "./policyCases";
 
 const cases = policyCases();
@@ -19,9 +23,21 @@ const stacks = readdirSync(path.join(repoRoot, "stacks"))
     .filter((s): s is string => s !== undefined)
     .sort();
 
+/**
+ * Runs `npm run policy`'s script with its output going to a file: the tool exits with process.exit, which cuts
+ * output still queued for a pipe (beyond the pipe's 64 KiB), while writes to a file are synchronous.
+ */
 function policyCli(args: string[]) {
-    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(repoRoot, "tools", "policy.ts"), ...args], { encoding: "utf8", cwd: repoRoot });
-    return { status: r.status, out: r.stdout + r.stderr };
+    const dir = mkdtempSync(path.join(tmpdir(), "inferstack-policy-cli-"));
+    const file = path.join(dir, "out.txt");
+    const fd = openSync(file, "w");
+    try {
+        const r = spawnSync(process.execPath, ["--import", "tsx", path.join(repoRoot, "tools", "policy.ts"), ...args], { cwd: repoRoot, stdio: ["ignore", fd, fd] });
+        return { status: r.status, out: readFileSync(file, "utf8") };
+    } finally {
+        closeSync(fd);
+        rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 describe("policy pack: every policy has a passing and a failing case", () => {
@@ -49,6 +65,118 @@ describe("policy pack: every policy has a passing and a failing case", () => {
             }
         });
     }
+});
+
+/**
+ * Resources of a failing case that only give the failing ones their context (a Trigger, a bucket's companions, a
+ * diagnostic setting): every other resource of a failing case must be flagged itself, so no case passes on one
+ * resource while another silently stops failing.
+ */
+const context: Record<string, string[]> = {
+    "inferenceservice-monitored": ["iris-requests"],
+    "inferenceservice-monitor-logs-complete": ["triggered-requests"],
+    "buckets-not-public": ["open-models", "open-models-versioning", "open-models-sse", "unblocked-versioning", "unblocked-sse", "openacct-blob"],
+    "buckets-versioned-encrypted": ["unversioned-block", "unversioned-versioning", "unversionedacct-blob"],
+    "buckets-access-logged": ["quiet-models-block", "quiet-models-versioning", "quiet-models-sse", "quietacct-blob"],
+    "storage-accounts-hardened": ["keyedacct-blob", "oldtlsacct-blob", "defaultacct-blob"],
+    "cluster-control-plane-logging": ["silent-aks-diagnostics"],
+    "models-have-alert-rules": ["iris-rules"],
+};
+
+describe("policy pack: every resource of a failing case fails on its own account", () => {
+    for (const policy of policies) {
+        it(policy.name, async () => {
+            const c = cases[policy.name];
+            const run = await runPolicies([policy, ...policies.filter((p) => c.alongside?.includes(p.name))], c.fail, c.config ?? {});
+            const flagged = new Set(run.violations.filter((v) => v.policy === policy.name).map((v) => v.urn));
+            assert.deepEqual(c.fail.filter((r) => !flagged.has(r.urn)).map((r) => r.name), context[policy.name] ?? []);
+        });
+    }
+});
+
+describe("policy pack: the families of issue #13", () => {
+    const only = (name: string) => policies.filter((p) => p.name === name);
+    /** An environment's pack config, narrowed to the policies a run includes (the offline run rejects others). */
+    const envConfig = (env: string, names: string[]): PackConfig => Object.fromEntries(Object.entries(packConfig(env)).filter(([k]) => names.includes(k)));
+    const own = (name: string, run: { violations: { policy: string; level: string; message: string }[] }) => run.violations.filter((v) => v.policy === name);
+
+    it("judges a CIDR list by the public address space it opens, IPv4 and IPv6", () => {
+        assert.equal(openAddressSpace(["0.0.0.0/1", "128.0.0.0/1"]).ipv4, 2n ** 32n - (2n ** 24n + 2n ** 20n + 2n ** 16n + 2n ** 22n + 2n ** 24n + 2n ** 16n));
+        assert.equal(openAddressSpace(["203.0.113.0/24", "203.0.113.128/25"]).ipv4, 256n, "overlaps count once");
+        assert.equal(openAddressSpace(["10.0.0.0/8", "fd00::/8"]).ipv4 + openAddressSpace(["10.0.0.0/8", "fd00::/8"]).ipv6, 0n, "private ranges open nothing");
+        assert.equal(openAddressSpace(["2001:db8::/32"]).ipv6, 2n ** 96n);
+        assert.equal(openAddressSpace(["::ffff:203.0.113.1/128"]).ipv6, 1n);
+        assert.deepEqual(openAddressSpace(["300.1.1.1/24", "2001:db8::/200", "bogus"]).invalid, ["300.1.1.1/24", "2001:db8::/200", "bogus"]);
+        const limits = { minIpv4PrefixLength: 16, minIpv6PrefixLength: 48 };
+        assert.equal(cidrListProblem(["203.0.0.0/16"], limits), undefined, "exactly one /16 is allowed");
+        assert.match(cidrListProblem(["203.0.0.0/16", "198.51.100.0/24"], limits) ?? "", /more than one \/16/);
+        assert.match(cidrListProblem(["2001:db8::/47"], limits) ?? "", /IPv6 space than one \/48/);
+        assert.equal(cidrListProblem(["2001:db8::/48"], limits), undefined);
+        assert.match(cidrListProblem([], limits) ?? "", /no CIDR restriction/);
+    });
+
+    it("matches a toleration to the GPU taint the way the scheduler does", () => {
+        const taint = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
+        assert.ok(tolerates({ key: "nvidia.com/gpu", operator: "Exists" }, taint));
+        assert.ok(tolerates({ operator: "Exists" }, taint), "an empty key with Exists tolerates every taint");
+        assert.ok(tolerates({ key: "nvidia.com/gpu", value: "present" }, taint), "operator defaults to Equal");
+        assert.ok(!tolerates({ key: "nvidia.com/gpu", value: "true" }, taint));
+        assert.ok(!tolerates({ key: "nvidia.com/gpu", operator: "Exists", effect: "NoExecute" }, taint));
+        assert.ok(!tolerates({ key: "nvidia.com/gpu", operator: "Lt", value: "present" }, taint));
+    });
+
+    it("finds credentials passed on the command line, not references to them", () => {
+        assert.deepEqual(credentialArgs(["--password=hunter2", "--db-token", "abcdef123", "--secret-name=db", "--token=$(TOKEN)", "--api-key", "$KEY", "--password-file", "/run/pw"]), ["--password", "--db-token"]);
+        assert.deepEqual(credentialArgs(["https://svc:pa55word@host/x"]), ["argument 0"]);
+        assert.deepEqual(credentialArgs(["--model_id=meta-llama/Meta-Llama-3-8B-Instruct", "--token"]), []);
+    });
+
+    it("a gRPC predictor without a logger is waived, not blocked, and the waiver is reported with its reason", async () => {
+        const grpc = isvc({ name: "grpc-model", predictor: { logger: undefined, model: { modelFormat: { name: "sklearn" }, storageUri: "s3://models/iris/v1", ports: [{ name: "h2c", containerPort: 8081 }] } } });
+        const run = await runPolicies(policies, [grpc], packConfig("prod"));
+        assert.deepEqual(mandatory(run).filter((v) => v.policy.startsWith("inferenceservice-")), []);
+        const waived = run.violations.filter((v) => v.policy === "policy-exemptions").map((v) => v.message);
+        assert.ok(waived.some((m) => /^InferenceService models\/grpc-model: inferenceservice-logs-to-broker waived by exemption \("gRPC \(h2c\) predictor: KServe's logger agent.*HTTP\/1 only.*model\.ports\[0\] is h2c\)"\): InferenceService models\/grpc-model has no request logger\./.test(m)), waived.join("\n"));
+        assert.ok(waived.some((m) => /inferenceservice-monitored waived by exemption .* has no model monitor/.test(m)), waived.join("\n"));
+        // The exception is a setting: a platform that does not accept gRPC models turns it off.
+        const strict = await runPolicies(only("inferenceservice-logs-to-broker"), [grpc], { "inferenceservice-logs-to-broker": { exemptGrpc: false } });
+        assert.match(own("inferenceservice-logs-to-broker", strict)[0]?.message ?? "", /has no request logger.*serves gRPC, which the logger cannot proxy/);
+        // Only h2c is waived: an HTTP model with logging off still fails in every environment.
+        const http = isvc({ name: "http-silent", predictor: { logger: undefined } });
+        for (const env of environments) assert.ok(mandatory(await runPolicies(policies, [http], packConfig(env))).some((v) => v.policy === "inferenceservice-logs-to-broker"), env);
+    });
+
+    it("hf:// and oci:// models: allowed pinned in dev and staging, not in prod", async () => {
+        const model = (name: string, storageUri: string) => isvc({ name, predictor: { model: { modelFormat: { name: "huggingface" }, storageUri } } });
+        const sha = "a".repeat(64);
+        const pinned = [model("hf-commit", "hf://acme/bert:0123456789abcdef0123456789abcdef01234567"), model("oci-digest", `oci://ghcr.io/acme/models/bert@sha256:${sha}`)];
+        const floating = [model("hf-branch", "hf://acme/bert:main"), model("oci-tag", "oci://ghcr.io/acme/models/bert:1.0.0")];
+        const policy = only("inferenceservice-storage-allowed");
+        const staging = envConfig("staging", [policy[0].name]);
+        assert.deepEqual(own(policy[0].name, await runPolicies(policy, pinned, staging)), []);
+        const floatingRun = own(policy[0].name, await runPolicies(policy, floating, staging)).map((v) => v.message);
+        assert.equal(floatingRun.length, 2);
+        assert.match(floatingRun.join("\n"), /hf:\/\/acme\/bert:main: an hf:\/\/ model must be pinned to a commit/);
+        assert.match(floatingRun.join("\n"), /oci:\/\/ghcr\.io\/acme\/models\/bert:1\.0\.0: an oci:\/\/ model must be pinned by digest/);
+        assert.deepEqual(own(policy[0].name, await runPolicies(policy, [...pinned, ...floating], envConfig("dev", [policy[0].name]))), [], "dev accepts both, pinned or not");
+        const prod = own(policy[0].name, await runPolicies(policy, pinned, envConfig("prod", [policy[0].name])));
+        assert.deepEqual(prod.map((v) => v.level), ["mandatory", "mandatory"]);
+        assert.match(prod.map((v) => v.message).join("\n"), /scheme "hf" is not allowed in this environment[\s\S]*scheme "oci" is not allowed/);
+    });
+
+    it("environment levels: prod blocks on every posture policy but the two whose fix is a component change; dev only advises on Minio and the in-memory Broker", async () => {
+        const prodAdvisory = ["pods-no-default-token", "buckets-access-logged", "policy-exemptions"];
+        for (const p of policies) assert.equal(resolvePolicyConfig(p, packConfig("prod")).level, prodAdvisory.includes(p.name) ? "advisory" : "mandatory", p.name);
+        const minio = cases["object-store-durable"].fail;
+        assert.deepEqual([...new Set(own("object-store-durable", await runPolicies(only("object-store-durable"), minio, envConfig("dev", ["object-store-durable"]))).map((v) => v.level))], ["advisory"]);
+        for (const env of ["staging", "prod"]) assert.deepEqual([...new Set(own("object-store-durable", await runPolicies(only("object-store-durable"), minio, envConfig(env, ["object-store-durable"]))).map((v) => v.level))], ["mandatory"], env);
+        const memory = cases["eventing-broker-durable"].fail;
+        assert.deepEqual([...new Set(own("eventing-broker-durable", await runPolicies(only("eventing-broker-durable"), memory, envConfig("prod", ["eventing-broker-durable"]))).map((v) => v.level))], ["mandatory"]);
+        // Prometheus floors grow with the environment: dev's 24h without a volume passes dev and fails staging and prod.
+        const thin = [res("kubernetes:helm.sh/v4:Chart", { chart: "kube-prometheus-stack", namespace: "monitoring", values: { prometheus: { prometheusSpec: { retention: "24h" } } } }, { name: "kps-dev" })];
+        assert.deepEqual(own("prometheus-retention", await runPolicies(only("prometheus-retention"), thin, envConfig("dev", ["prometheus-retention"]))), []);
+        for (const env of ["staging", "prod"]) assert.ok(mandatory(await runPolicies(only("prometheus-retention"), thin, envConfig(env, ["prometheus-retention"]))).length >= 2, env);
+    });
 });
 
 describe("policy pack: engine behaviour", () => {
@@ -179,23 +307,34 @@ function devicePlugin(namespace = "nvidia-device-plugin") {
 }
 
 describe("policy pack: exemptions", () => {
-    it("without an exemption, the node exporter trips pods-no-host-access only (host network and PID, /proc, /sys, /)", async () => {
+    it("without an exemption, the node exporter trips pods-no-host-access (host network and PID, /proc, /sys, /) and containers-restricted only", async () => {
         const run = await runPolicies(policies, [nodeExporter()], {});
-        assert.deepEqual([...new Set(mandatory(run).map((v) => v.policy))], ["pods-no-host-access"]);
+        assert.deepEqual([...new Set(mandatory(run).map((v) => v.policy))].sort(), ["containers-restricted", "pods-no-host-access"]);
         assert.deepEqual(
-            mandatory(run).map((v) => v.message.replace(/^.*spec\.template\.spec: /, "")),
+            mandatory(run)
+                .filter((v) => v.policy === "containers-restricted")
+                .map((v) => v.message),
+            ["monitoring/kps-prometheus-node-exporter spec.template.spec container node-exporter: set securityContext allowPrivilegeEscalation: false and capabilities.drop: [ALL] (the restricted Pod Security Standard)."],
+        );
+        assert.deepEqual(
+            mandatory(run)
+                .filter((v) => v.policy === "pods-no-host-access")
+                .map((v) => v.message.replace(/^.*spec\.template\.spec: /, "")),
             ["hostNetwork is true; remove it.", "hostPID is true; remove it.", ...["proc", "sys", "root"].map((v) => `volume ${v} is a hostPath; use a PersistentVolumeClaim or emptyDir.`)],
         );
         assert.deepEqual(run.exemptions, []);
     });
 
     for (const env of environments) {
-        it(`${env}: the node exporter passes through its exemption, which policy-exemptions reports`, async () => {
+        it(`${env}: the node exporter passes through its exemptions, which policy-exemptions reports`, async () => {
             const run = await runPolicies(policies, [nodeExporter()], packConfig(env));
             assert.deepEqual(mandatory(run), []);
-            assert.deepEqual(run.violations.map((v) => [v.policy, v.level, v.urn]), [["policy-exemptions", "advisory", nodeExporter().urn]]);
-            assert.match(run.violations[0].message, /^DaemonSet monitoring\/kps-prometheus-node-exporter: pods-no-host-access waived by exemption \("kube-prometheus-stack's node exporter .*"\): .*hostNetwork is true.* \| .*hostPID is true.*volume root is a hostPath/);
-            assert.deepEqual(run.exemptions.map((e) => [e.policy, e.exemption.name, e.findings.length]), [["pods-no-host-access", "kps-prometheus-node-exporter", 5]]);
+            assert.deepEqual(run.violations.map((v) => [v.policy, v.level, v.urn]), [["policy-exemptions", "advisory", nodeExporter().urn], ["policy-exemptions", "advisory", nodeExporter().urn]]);
+            const host = run.violations.find((v) => /pods-no-host-access waived/.test(v.message));
+            assert.match(host?.message ?? "", /^DaemonSet monitoring\/kps-prometheus-node-exporter: pods-no-host-access waived by exemption \("kube-prometheus-stack's node exporter .*"\): .*hostNetwork is true.* \| .*hostPID is true.*volume root is a hostPath/);
+            const restricted = run.violations.find((v) => /containers-restricted waived/.test(v.message));
+            assert.match(restricted?.message ?? "", /^DaemonSet monitoring\/kps-prometheus-node-exporter: containers-restricted waived by exemption \("kube-prometheus-stack 88\.5\.3 renders the node exporter container .*"\): .*allowPrivilegeEscalation: false and capabilities\.drop: \[ALL\]/);
+            assert.deepEqual(run.exemptions.map((e) => [e.policy, e.exemption.name, e.findings.length]).sort(), [["containers-restricted", "kps-prometheus-node-exporter", 1], ["pods-no-host-access", "kps-prometheus-node-exporter", 5]]);
         });
     }
 
@@ -219,7 +358,7 @@ describe("policy pack: exemptions", () => {
         const r = nodeExporter({ container: { image: "quay.io/prometheus/node-exporter:latest", securityContext: { privileged: true }, env: [{ name: "API_TOKEN", value: "abc123abc123" }] } });
         const run = await runPolicies(policies, [r], packConfig("prod"));
         assert.deepEqual([...new Set(mandatory(run).map((v) => v.policy))].sort(), ["containers-not-privileged", "images-pinned", "no-plaintext-credentials"]);
-        assert.deepEqual(run.exemptions.map((e) => e.policy), ["pods-no-host-access"]);
+        assert.deepEqual(run.exemptions.map((e) => e.policy).sort(), ["containers-restricted", "pods-no-host-access"]);
         // An exemption listed for one policy is no exemption for another, even for the same workload.
         const elsewhere = await runPolicies(policies, [r], { "containers-not-privileged": { exemptions: [] }, "pods-no-host-access": { exemptions: shippedExemptions("prod", "pods-no-host-access") } });
         assert.ok(mandatory(elsewhere).some((v) => v.policy === "containers-not-privileged"));
@@ -230,7 +369,8 @@ describe("policy pack: exemptions", () => {
             "pods-no-host-access": { exemptions: [{ kind: "DaemonSet", namespace: "monitoring", labelSelector, reason: "node exporter needs the host's /proc and /sys" }] },
         });
         const selector = { "app.kubernetes.io/name": "prometheus-node-exporter", "app.kubernetes.io/instance": "kps" };
-        assert.deepEqual(mandatory(await runPolicies(policies, [nodeExporter({ name: "renamed" })], bySelector(selector))), []);
+        const hostAccess = (run: { violations: { policy: string; level: string }[] }) => mandatory(run).filter((v) => v.policy === "pods-no-host-access");
+        assert.deepEqual(hostAccess(await runPolicies(policies, [nodeExporter({ name: "renamed" })], bySelector(selector))), []);
         const wrong = await runPolicies(policies, [nodeExporter()], bySelector({ ...selector, "app.kubernetes.io/instance": "other" }));
         assert.ok(mandatory(wrong).some((v) => v.policy === "pods-no-host-access"));
         const outside = await runPolicies(policies, [nodeExporter({ namespace: "default" })], bySelector(selector));
@@ -276,10 +416,12 @@ describe("policy pack: exemptions", () => {
         assert.deepEqual([...exemptablePolicies].sort(), [
             "containers-not-privileged",
             "containers-resources",
+            "containers-restricted",
             "gpu-pods-tolerate-gpu-nodes",
             "images-allowed-registries",
             "images-pinned",
             "no-plaintext-credentials",
+            "pods-no-default-token",
             "pods-no-host-access",
             "pods-run-as-non-root",
         ]);
@@ -299,6 +441,7 @@ describe("policy pack: exemptions", () => {
         for (const env of environments) {
             assert.deepEqual(names(shippedExemptions(env, "pods-no-host-access")), [nodeExporterName, devicePluginName], env);
             assert.deepEqual(names(shippedExemptions(env, "pods-run-as-non-root")), [devicePluginName], env);
+            assert.deepEqual(names(shippedExemptions(env, "containers-restricted")), [nodeExporterName], env);
         }
         const fixture = nodeExporter().inputs as { metadata: { name: string; namespace: string } };
         assert.deepEqual({ kind: "DaemonSet", namespace: fixture.metadata.namespace, name: fixture.metadata.name }, nodeExporterName);
@@ -312,7 +455,7 @@ describe("policy pack: exemptions", () => {
             const r = policyCli(["--resources", file, "--environment", "prod"]);
             assert.equal(r.status, 0, r.out);
             assert.match(r.out, /ADVISORY +policy-exemptions\n +resource: kubernetes:apps\/v1:DaemonSet monitoring\/kps-prometheus-node-exporter\n +DaemonSet monitoring\/kps-prometheus-node-exporter: pods-no-host-access waived/);
-            assert.match(r.out, /0 mandatory, 3 advisory violations; 0 remediations; 3 waived by exemptions/);
+            assert.match(r.out, /0 mandatory, 4 advisory violations; 0 remediations; 4 waived by exemptions/);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
@@ -323,3 +466,67 @@ function readStackEnvironment(stack: string): string {
     const text = readFileSync(path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`), "utf8");
     return /inferstack:environment:\s*(\w+)/.exec(text)?.[1] ?? "dev";
 }
+
+/**
+ * Issue #13: one-change misconfigurations that the config schema accepts, each rendered through the real program
+ * (prod's stack file with one change) and run under prod's pack config: each must be a mandatory violation of the
+ * policy that names it.
+ */
+describe("policy pack: one-change misconfigurations of the prod stack", () => {
+    type Config = Record<string, any>;
+    const model = (c: Config, name: string): Config => (c["inferstack:models"] as Config[]).find((m) => m.name === name)!;
+    const cases: [string, string, (c: Config) => void][] = [
+        ["a model's runtimeVersion: latest", "images-pinned", (c) => (model(c, "churn-sklearn").stable.runtimeVersion = "latest")],
+        ["the internet as two /1 authorized networks", "cluster-private-endpoint", (c) => (c["inferstack:cluster"].authorizedNetworks = ["0.0.0.0/1", "128.0.0.0/1"])],
+        ["a password in a model's args", "no-plaintext-credentials", (c) => (model(c, "churn-sklearn").stable.args = ["--password=hunter2"])],
+        ["an Azure connection string in a model's env", "no-plaintext-credentials", (c) => (model(c, "churn-sklearn").stable.env = [{ name: "STORE", value: "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=bXlrZXlteWtleQ==;" }])],
+        ["a URL with a password in a model's env", "no-plaintext-credentials", (c) => (model(c, "churn-sklearn").stable.env = [{ name: "FEATURE_DB", value: "postgres://app:s3cr3tpw@db:5432/features" }])],
+        ["a transformer image tagged latest", "images-pinned", (c) => (model(c, "churn-sklearn").transformer = { image: "ghcr.io/acme/pre:latest", resources: { cpu: "100m", memory: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" } })],
+        [
+            "a latency-critical model's transformer scaling to zero",
+            "inferenceservice-latency-critical-min-replicas",
+            (c) => (model(c, "fraud-xgb").transformer = { image: "ghcr.io/acme/pre:1.0.0", resources: { cpu: "100m", memory: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" }, scaling: { minReplicas: 0, maxReplicas: 3 } }),
+        ],
+        ["a GPU toleration with the wrong value", "gpu-pods-tolerate-gpu-nodes", (c) => (model(c, "credit-risk-torch").tolerations = [{ key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" }])],
+        ["logging: request on a monitored model", "inferenceservice-monitor-logs-complete", (c) => (model(c, "fraud-xgb").logging = "request")],
+        ["an in-memory Broker", "eventing-broker-durable", (c) => (c["inferstack:eventing"] = { brokerClass: "MTChannelBasedBroker" })],
+        ["Kafka topics with one replica", "eventing-broker-durable", (c) => (c["inferstack:eventing"].kafkaReplicationFactor = 1)],
+        ["single-replica control planes", "control-planes-ha", (c) => (c["inferstack:serving"].controlPlaneReplicas = 1)],
+        ["a day of Prometheus retention", "prometheus-retention", (c) => (c["inferstack:monitoring"].retention = "24h")],
+        ["a 10Gi Prometheus volume", "prometheus-retention", (c) => (c["inferstack:monitoring"].storageSize = "10Gi")],
+        ["Kubernetes 1.30", "cluster-kubernetes-version", (c) => (c["inferstack:cluster"].kubernetesVersion = "1.30")],
+        ["a 1Ti memory limit", "containers-resources", (c) => (model(c, "churn-sklearn").resources = { cpu: "100m", memory: "256Mi", cpuLimit: "1", memoryLimit: "1Ti" })],
+        ["a model from the Hugging Face hub", "inferenceservice-storage-allowed", (c) => (model(c, "churn-sklearn").stable.storageUri = "hf://acme/churn:0123456789abcdef0123456789abcdef01234567")],
+        ["models in Minio", "object-store-durable", (c) => (c["inferstack:objectStore"] = { provider: "minio", modelBucket: "acme-inferstack-prod-models", extraBuckets: ["acme-inferstack-prod-reference"] })],
+    ];
+    for (const [what, policy, change] of cases) {
+        it(`${what}: ${policy}`, async () => {
+            const config = stackFileConfig("prod") as Config;
+            change(config);
+            const render = await renderStack("prod", { config });
+            const run = await runPolicies(policies, render.resources, packConfig("prod"));
+            assert.ok(
+                mandatory(run).some((v) => v.policy === policy),
+                `${policy} not reported; mandatory: ${mandatory(run).map((v) => `${v.policy}: ${v.message}`).join("\n") || "none"}`,
+            );
+        });
+    }
+    // Staging (GKE) under staging's config: the same families where staging enforces them.
+    const stagingCases: [string, string, (c: Config) => void][] = [
+        ["the internet as two /1 authorized networks", "cluster-private-endpoint", (c) => (c["inferstack:cluster"].authorizedNetworks = ["0.0.0.0/1", "128.0.0.0/1"])],
+        ["an hf:// model on a branch", "inferenceservice-storage-allowed", (c) => ((c["inferstack:models"] as Config[])[0].stable.storageUri = "hf://acme/churn:main")],
+        ["a single-replica control plane", "control-planes-ha", (c) => (c["inferstack:serving"].controlPlaneReplicas = 1)],
+    ];
+    for (const [what, policy, change] of stagingCases) {
+        it(`staging: ${what}: ${policy}`, async () => {
+            const config = stackFileConfig("staging") as Config;
+            change(config);
+            const run = await runPolicies(policies, (await renderStack("staging", { config })).resources, packConfig("staging"));
+            assert.ok(mandatory(run).some((v) => v.policy === policy), `${policy} not reported; mandatory: ${mandatory(run).map((v) => `${v.policy}: ${v.message}`).join("\n") || "none"}`);
+        });
+    }
+    it("the unchanged prod stack reports none of them", async () => {
+        const run = await runPolicies(policies, (await renderStack("prod", { config: stackFileConfig("prod") })).resources, packConfig("prod"));
+        assert.deepEqual(mandatory(run), []);
+    });
+});

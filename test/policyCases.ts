@@ -17,11 +17,11 @@ export function res(type: string, inputs: Record<string, unknown>, opts: Partial
     return { urn: `${project}${type}::${name}`, type, name, dependsOn: [], propertyDependencies: {}, protect: false, inputs, ...opts };
 }
 
-const restricted = { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+const restricted = { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
 const resources = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } };
 export const container = (over: Record<string, unknown> = {}) => ({ name: "app", image: "ghcr.io/acme/app:1.2.3", resources, securityContext: restricted, ...over });
 export const deployment = (podSpec: Record<string, unknown>, name?: string) =>
-    res("kubernetes:apps/v1:Deployment", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: name ?? "app", namespace: "apps" }, spec: { template: { spec: { containers: [container()], ...podSpec } } } }, { name });
+    res("kubernetes:apps/v1:Deployment", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: name ?? "app", namespace: "apps" }, spec: { template: { spec: { automountServiceAccountToken: false, containers: [container()], ...podSpec } } } }, { name });
 
 export const isvc = (over: { name?: string; predictor?: Record<string, unknown>; annotations?: Record<string, string>; labels?: Record<string, string>; spec?: Record<string, unknown> } = {}) => {
     const name = over.name ?? "iris";
@@ -35,6 +35,7 @@ export const isvc = (over: { name?: string; predictor?: Record<string, unknown>;
                 predictor: {
                     minReplicas: 1,
                     maxReplicas: 3,
+                    serviceAccountName: "kserve-models",
                     logger: { mode: "all", url: "http://broker-ingress.knative-eventing.svc.cluster.local/models/default" },
                     model: { modelFormat: { name: "sklearn" }, storageUri: "s3://models/iris/v1", resources },
                     ...over.predictor,
@@ -90,7 +91,7 @@ function s3(name: string, opts: { block?: Partial<Record<string, boolean>> | fal
 const gcs = (name: string, over: Record<string, unknown> = {}) =>
     res("gcp:storage/bucket:Bucket", { name, location: "EU", uniformBucketLevelAccess: true, publicAccessPrevention: "enforced", versioning: { enabled: true }, ...over }, { name, protect: true });
 function azure(name: string, over: Record<string, unknown> = {}, versioned = true) {
-    const account = res("azure-native:storage:StorageAccount", { accountName: name, allowBlobPublicAccess: false, enableHttpsTrafficOnly: true, ...over }, { name, protect: true });
+    const account = res("azure-native:storage:StorageAccount", { accountName: name, allowBlobPublicAccess: false, allowSharedKeyAccess: false, minimumTlsVersion: "TLS1_2", enableHttpsTrafficOnly: true, ...over }, { name, protect: true });
     const service = res("azure-native:storage:BlobServiceProperties", { accountName: name, isVersioningEnabled: versioned }, { name: `${name}-blob`, propertyDependencies: { accountName: [account.urn] } });
     return [account, service];
 }
@@ -102,6 +103,47 @@ const gke = (over: Record<string, unknown>, name = "gke") =>
     res("gcp:container/cluster:Cluster", { privateClusterConfig: { enablePrivateNodes: true }, masterAuthorizedNetworksConfig: { cidrBlocks: [{ cidrBlock: "10.0.0.0/8" }] }, databaseEncryption: { state: "ENCRYPTED", keyName: "projects/p/locations/l/keyRings/r/cryptoKeys/k" }, workloadIdentityConfig: { workloadPool: "p.svc.id.goog" }, ...over }, { name });
 const aks = (over: Record<string, unknown>, name = "aks") =>
     res("azure-native:containerservice:ManagedCluster", { apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24"] }, oidcIssuerProfile: { enabled: true }, securityProfile: { workloadIdentity: { enabled: true }, azureKeyVaultKms: { enabled: true, keyId: "https://kv/keys/k" } }, ...over }, { name });
+
+
+/** A GPU model's predictor (one nvidia.com/gpu) with the given tolerations. */
+const gpuPredictor = (tolerations?: Record<string, unknown>[]) => ({
+    ...(tolerations ? { tolerations } : {}),
+    model: { modelFormat: { name: "pytorch" }, storageUri: "s3://m/p", resources: { ...resources, limits: { ...resources.limits, "nvidia.com/gpu": "1" } } },
+});
+/** A transformer (or explainer) component: one custom container, restricted, with scaling. */
+const sidecar = (over: Record<string, unknown> = {}, containerOver: Record<string, unknown> = {}) => ({
+    minReplicas: 1,
+    maxReplicas: 2,
+    serviceAccountName: "kserve-models",
+    containers: [container({ name: "kserve-container", image: "ghcr.io/acme/pre:1.0.0", ...containerOver })],
+    ...over,
+});
+/** A gRPC (h2c) predictor: logging off, as the config schema requires for it. */
+const grpcPredictor = { logger: undefined, model: { modelFormat: { name: "sklearn" }, protocolVersion: "v2", storageUri: "s3://models/iris/v1", resources, ports: [{ name: "h2c", containerPort: 8081 }] } };
+const service = (name: string, spec: Record<string, unknown>, annotations: Record<string, string> = {}, namespace = "apps") =>
+    res("kubernetes:core/v1:Service", { metadata: { name, namespace, annotations }, spec: { ports: [{ port: 80 }], ...spec } }, { name: `svc-${namespace}-${name}` });
+const knativeServing = (over: Record<string, unknown>, name = "serving") =>
+    res("kubernetes:operator.knative.dev/v1beta1:KnativeServing", { metadata: { name: "knative-serving", namespace: "knative-serving" }, spec: { "high-availability": { replicas: 2 }, ingress: { kourier: { enabled: true, "service-type": "LoadBalancer" } }, ...over } }, { name });
+const knativeEventing = (over: Record<string, unknown>, name = "eventing") =>
+    res("kubernetes:operator.knative.dev/v1beta1:KnativeEventing", { metadata: { name: "knative-eventing", namespace: "knative-eventing" }, spec: { defaultBrokerClass: "Kafka", "high-availability": { replicas: 2 }, config: { "kafka-broker-config": { "default.topic.replication.factor": "3" } }, ...over } }, { name });
+const broker = (cls?: string, name = "broker") =>
+    res("kubernetes:eventing.knative.dev/v1:Broker", { metadata: { name: "default", namespace: "models", annotations: cls ? { "eventing.knative.dev/broker.class": cls } : {} } }, { name });
+const chart = (chartName: string, values: Record<string, unknown>, name: string, namespace = "monitoring", type = "kubernetes:helm.sh/v4:Chart") => res(type, { chart: chartName, namespace, values }, { name });
+const kps = (prometheusSpec: Record<string, unknown>, name: string, type?: string) => chart("kube-prometheus-stack", { prometheus: { prometheusSpec } }, name, "monitoring", type);
+const certManager = (replicas: number, name: string) => chart("cert-manager", { replicaCount: replicas, webhook: { replicaCount: replicas }, cainjector: { replicaCount: replicas } }, name, "cert-manager");
+const eksComponent = (over: Record<string, unknown>, name: string) =>
+    res("eks:index:Cluster", { version: "1.34", endpointPublicAccess: false, encryptionConfigKeyArn: "arn:aws:kms:eu-west-1:1:key/k", createOidcProvider: true, enabledClusterLogTypes: ["api", "audit", "authenticator"], nodeAssociatePublicIpAddress: false, ...over }, { name, protect: true });
+const gkeNodePool = (over: Record<string, unknown>, name: string) =>
+    res("gcp:container/nodePool:NodePool", { cluster: "gke-id", nodeConfig: { machineType: "e2-standard-4", workloadMetadataConfig: { mode: "GKE_METADATA" } }, ...over }, { name });
+const diagnosticSetting = (target: OfflineResource, logs: Record<string, unknown>[], name: string) =>
+    res("azure-native:insights:DiagnosticSetting", { name, resourceUri: `${target.name}-id`, workspaceId: "/subscriptions/s/workspaces/w", logs }, { name, propertyDependencies: { resourceUri: [target.urn] } });
+const awsKey = (over: Record<string, unknown>, name: string) => res("aws:kms/key:Key", { description: "k", enableKeyRotation: true, deletionWindowInDays: 30, ...over }, { name });
+const gcpKey = (over: Record<string, unknown>, name: string) => res("gcp:kms/cryptoKey:CryptoKey", { keyRing: "ring", rotationPeriod: "7776000s", ...over }, { name });
+const azureKey = (rotate: boolean, name: string) =>
+    res("azure-native:keyvault:Key", { vaultName: "kv", properties: { kty: "RSA", ...(rotate ? { rotationPolicy: { lifetimeActions: [{ action: { type: "rotate" }, trigger: { timeAfterCreate: "P90D" } }] } } : {}) } }, { name });
+const vault = (properties: Record<string, unknown>, name: string) => res("azure-native:keyvault:Vault", { properties: { enableSoftDelete: true, enablePurgeProtection: true, ...properties } }, { name });
+const binding = (kind: "ClusterRoleBinding" | "RoleBinding", role: string, name: string) =>
+    res(`kubernetes:rbac.authorization.k8s.io/v1:${kind}`, { metadata: { name, ...(kind === "RoleBinding" ? { namespace: "apps" } : {}) }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role }, subjects: [{ kind: "ServiceAccount", name: "ci", namespace: "apps" }] }, { name });
 
 export interface PolicyCase {
     /** Resources (a whole small stack) that raise no violation of the policy. */
@@ -120,12 +162,18 @@ export function policyCases(): Record<string, PolicyCase> {
     return {
         "inferenceservice-canary-max": {
             pass: [isvc({ predictor: { canaryTrafficPercent: 20 } })],
-            fail: [isvc({ name: "greedy-canary", predictor: { canaryTrafficPercent: 90 } })],
-            message: /sends 90% of traffic to its canary; the maximum is 50%/,
+            fail: [isvc({ name: "greedy-canary", predictor: { canaryTrafficPercent: 90 } }), isvc({ name: "greedy-transformer", spec: { transformer: sidecar({ canaryTrafficPercent: 90 }) } })],
+            message: /sends 90% of (predictor|transformer) traffic to its canary; the maximum is 50%/,
         },
         "inferenceservice-logs-to-broker": {
-            pass: [isvc()],
-            fail: [isvc({ name: "silent", predictor: { logger: undefined } }), isvc({ name: "elsewhere", predictor: { logger: { mode: "all", url: "http://collector.example.com" } } })],
+            // A gRPC predictor cannot be logged (KServe's logger agent is HTTP/1 only): waived and reported, not blocked.
+            pass: [isvc(), isvc({ name: "grpc-model", predictor: grpcPredictor })],
+            fail: [
+                isvc({ name: "silent", predictor: { logger: undefined } }),
+                isvc({ name: "elsewhere", predictor: { logger: { mode: "all", url: "http://collector.example.com" } } }),
+                // An h2c transformer does not make the HTTP predictor unloggable.
+                isvc({ name: "grpc-transformer-only", predictor: { logger: undefined }, spec: { transformer: sidecar({}, { ports: [{ name: "h2c", containerPort: 8081 }] }) } }),
+            ],
             message: /has no request logger|not the Broker's ingress/,
         },
         "inferenceservice-knative-mode": {
@@ -135,18 +183,45 @@ export function policyCases(): Record<string, PolicyCase> {
         },
         "inferenceservice-storage-allowed": {
             pass: [isvc(), isvc({ name: "gcs-model", predictor: { model: { modelFormat: { name: "xgboost" }, storageUri: "gs://acme/xgb", resources } } })],
-            fail: [isvc({ name: "ftp-model", predictor: { model: { modelFormat: { name: "sklearn" }, storageUri: "ftp://files.example.com/model", resources } } })],
-            message: /scheme "ftp" is not allowed; use one of s3, gs, https, pvc/,
+            fail: [
+                isvc({ name: "ftp-model", predictor: { model: { modelFormat: { name: "sklearn" }, storageUri: "ftp://files.example.com/model", resources } } }),
+                // Not in the pack's default schemes (environments opt in, see test/policy.test.ts).
+                isvc({ name: "hub-model", predictor: { model: { modelFormat: { name: "huggingface" }, storageUri: "hf://acme/bert:main", resources } } }),
+                // The explainer's artifact is read too.
+                isvc({ name: "ftp-explainer", spec: { explainer: { ...sidecar(), art: { storageUri: "ftp://files.example.com/explainer" } } } }),
+            ],
+            message: /scheme "(ftp|hf)" is not allowed in this environment; use one of s3, gs, https, pvc/,
         },
         "inferenceservice-latency-critical-min-replicas": {
             pass: [isvc({ labels: { "inferstack.io/latency-critical": "true" } }), isvc({ name: "batchy", predictor: { minReplicas: 0 } })],
-            fail: [isvc({ name: "cold-critical", labels: { "inferstack.io/latency-critical": "true" }, predictor: { minReplicas: 0 } })],
-            message: /latency-critical but may scale to zero/,
+            fail: [
+                isvc({ name: "cold-critical", labels: { "inferstack.io/latency-critical": "true" }, predictor: { minReplicas: 0 } }),
+                isvc({ name: "cold-transformer", labels: { "inferstack.io/latency-critical": "true" }, spec: { transformer: sidecar({ minReplicas: 0 }) } }),
+            ],
+            message: /latency-critical but its (predictor|transformer) may scale to zero; set models\[\]\.(transformer\.)?scaling\.minReplicas/,
         },
         "inferenceservice-replicas-bounded": {
             pass: [isvc()],
-            fail: [isvc({ name: "unbounded", predictor: { maxReplicas: undefined } }), isvc({ name: "huge", predictor: { maxReplicas: 500 } })],
-            message: /no maxReplicas|may scale to 500 replicas; the bound is 20/,
+            fail: [
+                isvc({ name: "unbounded", predictor: { maxReplicas: undefined } }),
+                isvc({ name: "huge", predictor: { maxReplicas: 500 } }),
+                isvc({ name: "huge-explainer", spec: { explainer: sidecar({ maxReplicas: 500 }) } }),
+            ],
+            message: /no maxReplicas|(predictor|explainer) may scale to 500 replicas; the bound is 20/,
+        },
+        "inferenceservice-monitor-logs-complete": {
+            pass: [
+                isvc({ name: "watched", labels: { "inferstack.io/monitored": "true" } }),
+                trigger("watched"),
+                // Not monitored: logging requests only is the model owner's choice.
+                isvc({ name: "requests-only", predictor: { logger: { mode: "request", url: "http://broker-ingress.knative-eventing.svc.cluster.local/models/default" } } }),
+            ],
+            fail: [
+                isvc({ name: "half-watched", labels: { "inferstack.io/monitored": "true" }, predictor: { logger: { mode: "request", url: "http://broker-ingress.knative-eventing.svc.cluster.local/models/default" } } }),
+                isvc({ name: "triggered", predictor: { logger: { mode: "response", url: "http://broker-ingress.knative-eventing.svc.cluster.local/models/default" } } }),
+                trigger("triggered"),
+            ],
+            message: /(half-watched|triggered) is monitored but logs only (request|response)s; set models\[\]\.logging: all/,
         },
         "inferenceservice-monitored": {
             config: { "inferenceservice-monitored": { requireMonitoring: true } },
@@ -156,8 +231,18 @@ export function policyCases(): Record<string, PolicyCase> {
         },
         "images-pinned": {
             pass: [deployment({}), deployment({ containers: [container({ image: "quay.io/acme/app@sha256:" + "a".repeat(64) })] }, "digest")],
-            fail: [deployment({ containers: [container({ image: "ghcr.io/acme/app:latest" })] }, "latest"), deployment({ containers: [container({ image: "nginx" })] }, "untagged")],
-            message: /uses the latest tag|is untagged/,
+            fail: [
+                deployment({ containers: [container({ image: "ghcr.io/acme/app:latest" })] }, "latest"),
+                deployment({ containers: [container({ image: "nginx" })] }, "untagged"),
+                // A runtime model's runtimeVersion replaces the runtime image's tag.
+                isvc({ name: "runtime-latest", predictor: { model: { modelFormat: { name: "sklearn" }, runtimeVersion: "latest", storageUri: "s3://models/iris/v1", resources } } }),
+                // Init containers, ephemeral containers, transformers and explainers are read too.
+                deployment({ initContainers: [container({ name: "init", image: "ghcr.io/acme/init:latest" })] }, "init-latest"),
+                deployment({ ephemeralContainers: [container({ name: "debug", image: "busybox" })] }, "ephemeral-untagged"),
+                isvc({ name: "transformer-latest", spec: { transformer: sidecar({}, { image: "ghcr.io/acme/pre:latest" }) } }),
+                isvc({ name: "explainer-untagged", spec: { explainer: sidecar({}, { image: "ghcr.io/acme/explain" }) } }),
+            ],
+            message: /uses the latest tag|is untagged|runtimeVersion is "latest"; set models\[\]\.stable\.runtimeVersion/,
         },
         "images-allowed-registries": {
             pass: [deployment({}), deployment({ containers: [container({ image: "nginx:1.27.0" })] }, "hub")],
@@ -165,14 +250,46 @@ export function policyCases(): Record<string, PolicyCase> {
             message: /comes from registry\.example\.com, which is not an allowed registry/,
         },
         "containers-resources": {
-            pass: [deployment({}), isvc()],
-            fail: [deployment({ containers: [container({ resources: { requests: { cpu: "100m" } } })] }, "greedy"), deployment({ containers: [container({ resources: { requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } })] }, "inverted")],
-            message: /set resources requests\.memory, limits\.memory, limits\.cpu|requests\.cpu 2 exceeds limits\.cpu 1/,
+            config: { "containers-resources": { maxCpuLimit: "8", maxMemoryLimit: "16Gi" } },
+            pass: [deployment({}), isvc(), isvc({ name: "with-transformer", spec: { transformer: sidecar() } })],
+            fail: [
+                deployment({ containers: [container({ resources: { requests: { cpu: "100m" } } })] }, "greedy"),
+                deployment({ containers: [container({ resources: { requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } })] }, "inverted"),
+                // Limits above the environment's ceiling (unbounded in practice).
+                deployment({ containers: [container({ resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "64", memory: "1Ti" } } })] }, "sky-high"),
+                isvc({ name: "bare-transformer", spec: { transformer: sidecar({}, { resources: undefined }) } }),
+            ],
+            message: /set resources requests\.cpu, requests\.memory, limits\.memory, limits\.cpu|set resources requests\.memory, limits\.memory, limits\.cpu|requests\.cpu 2 exceeds limits\.cpu 1|limits\.(cpu 64|memory 1Ti) is above this environment's ceiling of (8|16Gi)/,
         },
         "containers-not-privileged": {
-            pass: [deployment({})],
-            fail: [deployment({ containers: [container({ securityContext: { ...restricted, privileged: true } })] }, "privileged")],
-            message: /runs privileged/,
+            pass: [deployment({}), deployment({ containers: [container({ securityContext: { ...restricted, capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] } } })] }, "binds-80")],
+            fail: [
+                deployment({ containers: [container({ securityContext: { ...restricted, privileged: true } })] }, "privileged"),
+                deployment({ containers: [container({ securityContext: { ...restricted, capabilities: { drop: ["ALL"], add: ["SYS_ADMIN", "NET_RAW"] } } })] }, "capable"),
+                deployment({ securityContext: { seccompProfile: { type: "Unconfined" } } }, "unconfined-pod"),
+                deployment({ initContainers: [container({ name: "init", securityContext: { ...restricted, seccompProfile: { type: "Unconfined" } } })] }, "unconfined-init"),
+                isvc({ name: "escalating-explainer", spec: { explainer: sidecar({}, { securityContext: { ...restricted, allowPrivilegeEscalation: true } }) } }),
+            ],
+            message: /runs privileged|adds capabilities SYS_ADMIN, NET_RAW|seccompProfile is Unconfined|allows privilege escalation/,
+        },
+        "containers-restricted": {
+            // KServe's runtime model container takes its security context from the ServingRuntime.
+            pass: [deployment({}), isvc(), isvc({ name: "restricted-transformer", spec: { transformer: sidecar() } })],
+            fail: [
+                deployment({ containers: [container({ securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false } })] }, "keeps-caps"),
+                deployment({ initContainers: [container({ name: "init", securityContext: { runAsNonRoot: true, capabilities: { drop: ["ALL"] } } })] }, "init-may-escalate"),
+                isvc({ name: "loose-explainer", spec: { explainer: sidecar({}, { securityContext: { runAsNonRoot: true } }) } }),
+            ],
+            message: /set securityContext (allowPrivilegeEscalation: false|capabilities\.drop: \[ALL\]|allowPrivilegeEscalation: false and capabilities\.drop: \[ALL\]) \(the restricted Pod Security Standard\)/,
+        },
+        "pods-no-default-token": {
+            pass: [deployment({}), deployment({ automountServiceAccountToken: undefined, serviceAccountName: "operator" }, "with-rbac"), isvc()],
+            fail: [
+                deployment({ automountServiceAccountToken: undefined }, "token-mounted"),
+                deployment({ automountServiceAccountToken: true, serviceAccountName: "default" }, "token-explicit"),
+                isvc({ name: "default-sa-transformer", spec: { transformer: sidecar({ serviceAccountName: undefined }) } }),
+            ],
+            message: /runs as ServiceAccount default, which needs no Kubernetes API access, yet mounts its token; set automountServiceAccountToken: false/,
         },
         "pods-run-as-non-root": {
             pass: [deployment({}), deployment({ securityContext: { runAsNonRoot: true }, containers: [container({ securityContext: {} })] }, "pod-level"), isvc()],
@@ -181,13 +298,28 @@ export function policyCases(): Record<string, PolicyCase> {
         },
         "pods-no-host-access": {
             pass: [deployment({ volumes: [{ name: "scratch", emptyDir: {} }] })],
-            fail: [deployment({ hostNetwork: true, volumes: [{ name: "docker", hostPath: { path: "/var/run/docker.sock" } }] }, "hosty")],
-            message: /hostNetwork is true|volume docker is a hostPath/,
+            fail: [
+                deployment({ hostNetwork: true, volumes: [{ name: "docker", hostPath: { path: "/var/run/docker.sock" } }] }, "hosty"),
+                deployment({ containers: [container({ ports: [{ containerPort: 8080, hostPort: 8080 }] })] }, "host-port"),
+            ],
+            message: /hostNetwork is true|volume docker is a hostPath|binds hostPort 8080/,
         },
         "gpu-pods-tolerate-gpu-nodes": {
-            pass: [isvc({ predictor: { tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }], model: { modelFormat: { name: "pytorch" }, storageUri: "s3://m/p", resources: { ...resources, limits: { ...resources.limits, "nvidia.com/gpu": "1" } } } } })],
-            fail: [isvc({ name: "gpu-no-toleration", predictor: { model: { modelFormat: { name: "pytorch" }, storageUri: "s3://m/p", resources: { ...resources, limits: { ...resources.limits, "nvidia.com/gpu": "1" } } } } })],
-            message: /requests nvidia\.com\/gpu but does not tolerate/,
+            pass: [
+                isvc({ predictor: gpuPredictor([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]) }),
+                isvc({ name: "gpu-equal", predictor: gpuPredictor([{ key: "nvidia.com/gpu", operator: "Equal", value: "present", effect: "NoSchedule" }]) }),
+                isvc({ name: "gpu-any-effect", predictor: gpuPredictor([{ key: "nvidia.com/gpu", operator: "Exists" }]) }),
+            ],
+            fail: [
+                isvc({ name: "gpu-no-toleration", predictor: gpuPredictor() }),
+                // The key alone is not enough: the scheduler compares the value (Equal) and the effect.
+                isvc({ name: "gpu-wrong-value", predictor: gpuPredictor([{ key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" }]) }),
+                isvc({ name: "gpu-no-value", predictor: gpuPredictor([{ key: "nvidia.com/gpu", effect: "NoSchedule" }]) }),
+                isvc({ name: "gpu-wrong-effect", predictor: gpuPredictor([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoExecute" }]) }),
+                // A GPU transformer is checked like a predictor.
+                isvc({ name: "gpu-transformer", spec: { transformer: sidecar({}, { resources: { ...resources, limits: { ...resources.limits, "nvidia.com/gpu": "1" } } }) } }),
+            ],
+            message: /requests nvidia\.com\/gpu but no toleration matches the GPU nodes' taint nvidia\.com\/gpu=present:NoSchedule/,
         },
         "no-plaintext-credentials": {
             pass: [
@@ -195,7 +327,11 @@ export function policyCases(): Record<string, PolicyCase> {
                 res("kubernetes:core/v1:ConfigMap", { metadata: { name: "settings" }, data: { "config.json": '{"windowSize": 100}' } }),
                 // Names of Secrets, not credentials: KServe's controller and Knative's operator webhook.
                 deployment({ containers: [container({ env: [{ name: "SECRET_NAME", value: "kserve-webhook-server-cert" }, { name: "WEBHOOK_SECRET_NAME", value: "operator-webhook-certs" }, { name: "DB_PASSWORD_FILE", value: "/var/run/secrets/db/password" }] })] }, "secret-refs"),
+                // Helm values that point at a Secret, or hold a Pulumi secret (offline: "[secret]").
+                chart("kube-prometheus-stack", { grafana: { admin: { existingSecret: "grafana-admin", passwordKey: "admin-password", userKey: "admin-user" } }, alertmanager: { config: { global: { slack_api_url: "[secret]" } } } }, "referencing-chart"),
                 // KServe's inferenceservice-config: the `credentials` key holds the names of Secret keys.
+                // References, not credentials: a variable, a file, a URL without a password, a model id.
+                deployment({ containers: [container({ args: ["--password=$(DB_PASSWORD)", "--token-file", "/var/run/secrets/token", "--api-key", "$API_KEY", "--model_id=meta-llama/Meta-Llama-3-8B-Instruct"], env: [{ name: "ENDPOINT", value: "https://user@example.com/path" }] })] }, "arg-refs"),
                 res("kubernetes:core/v1:ConfigMap", {
                     metadata: { name: "inferenceservice-config", namespace: "kserve" },
                     data: { credentials: '{\n   "storageSpecSecretName": "storage-config",\n   "s3": {\n       "s3AccessKeyIDName": "AWS_ACCESS_KEY_ID",\n       "s3SecretAccessKeyName": "AWS_SECRET_ACCESS_KEY"\n   }\n}' },
@@ -206,8 +342,18 @@ export function policyCases(): Record<string, PolicyCase> {
                 res("kubernetes:core/v1:ConfigMap", { metadata: { name: "leaky-config" }, data: { "app.json": '{"password": "hunter2"}' } }, { name: "leaky-config" }),
                 res("kubernetes:core/v1:ConfigMap", { metadata: { name: "leaky-yaml" }, data: { "secrets.yaml": "oauth:\n  client_secret: s3cr3t-value\n" } }, { name: "leaky-yaml" }),
                 res("kubernetes:core/v1:ConfigMap", { metadata: { name: "leaky-scalar" }, data: { "db-password": "hunter2" } }, { name: "leaky-scalar" }),
+                // Credentials on the command line, in Azure connection strings and SAS URLs, in URLs' userinfo.
+                deployment({ containers: [container({ args: ["--password=hunter2", "--verbose"] })] }, "leaky-args"),
+                deployment({ containers: [container({ command: ["app", "--api-key", "sk-live-0123456789"] })] }, "leaky-command"),
+                deployment({ containers: [container({ env: [{ name: "STORAGE", value: "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=bXlrZXlteWtleW15a2V5bXlrZXk=;EndpointSuffix=core.windows.net" }] })] }, "leaky-azure"),
+                deployment({ containers: [container({ env: [{ name: "DATABASE_URL", value: "postgres://app:s3cr3tpw@db.apps:5432/app" }] })] }, "leaky-url"),
+                res("kubernetes:core/v1:ConfigMap", { metadata: { name: "leaky-sas" }, data: { "source": "https://acme.blob.core.windows.net/models/m.bin?sv=2022-11-02&sp=r&sig=AbCdEfGhIjKlMnOpQrStUv%2Bw%3D" } }, { name: "leaky-sas" }),
+                isvc({ name: "leaky-transformer", spec: { transformer: sidecar({}, { args: ["--token", "ghp_0123456789abcdef"] }) } }),
+                // Helm values: a literal password, or a credential-shaped value under any key.
+                chart("kube-prometheus-stack", { grafana: { adminPassword: "prom-operator" } }, "leaky-chart"),
+                chart("some-exporter", { database: { dsn: "postgres://exporter:s3cr3tpw@db:5432/app" } }, "leaky-dsn-chart", "apps"),
             ],
-            message: /env AWS_SECRET_ACCESS_KEY holds a literal value|key (app\.json|secrets\.yaml|db-password) looks like it holds a credential/,
+            message: /env (AWS_SECRET_ACCESS_KEY|STORAGE|DATABASE_URL) holds a literal value|key (app\.json|secrets\.yaml|db-password|source) looks like it holds a credential|(args|command) pass(es)? a credential literally \((--password|--api-key|--token)\)|Helm release (leaky-chart|leaky-dsn-chart): value (grafana\.adminPassword|database\.dsn) holds a literal credential/,
         },
         "stateful-storage-protected": {
             pass: [res("kubernetes:core/v1:PersistentVolumeClaim", { metadata: { name: "data" } }, { protect: true }), gcs("kept"), res("eks:index:Cluster", {}, { name: "kept-eks", protect: true })],
@@ -223,15 +369,54 @@ export function policyCases(): Record<string, PolicyCase> {
             fail: [...s3("open-models", { block: { restrictPublicBuckets: false } }), ...s3("unblocked", { block: false }), gcs("open-gcs", { publicAccessPrevention: "inherited" }), ...azure("openacct", { allowBlobPublicAccess: true })],
             message: /leaves restrictPublicBuckets off|has no BucketPublicAccessBlock|publicAccessPrevention: "enforced"|allowBlobPublicAccess: false/,
         },
+        "buckets-access-logged": (() => {
+            const logged = s3("logged-models", {});
+            const account = azure("loggedacct");
+            const quiet = azure("quietacct");
+            return {
+                pass: [
+                    ...logged,
+                    res("aws:s3/bucketLogging:BucketLogging", { bucket: "logged-models-id", targetBucket: "access-logs", targetPrefix: "logged-models/" }, { name: "logged-models-logging", propertyDependencies: { bucket: [logged[0].urn] } }),
+                    gcs("logged-gcs", { logging: { logBucket: "access-logs" } }),
+                    ...account,
+                    diagnosticSetting(account[0], [{ category: "StorageRead", enabled: true }, { category: "StorageWrite", enabled: true }], "loggedacct-diagnostics"),
+                ],
+                fail: [...s3("quiet-models", {}), gcs("quiet-gcs"), ...quiet],
+                message: /S3 bucket quiet-models has no server access logging|GCS bucket quiet-gcs has no usage logs|Storage account quietacct has no diagnostic setting/,
+            };
+        })(),
+        "storage-accounts-hardened": {
+            pass: [...azure("hardacct")],
+            fail: [...azure("keyedacct", { allowSharedKeyAccess: true }), ...azure("oldtlsacct", { minimumTlsVersion: "TLS1_0" }), ...azure("defaultacct", { allowSharedKeyAccess: undefined, minimumTlsVersion: undefined })],
+            message: /set allowSharedKeyAccess: false|minimumTlsVersion is (TLS1_0|unset .*); set TLS1_2/,
+        },
         "buckets-versioned-encrypted": {
             pass: [...s3("kept-models", {}), gcs("kept-gcs"), ...azure("keptacct")],
             fail: [...s3("unversioned", { versioning: "Suspended", sse: false }), gcs("unversioned-gcs", { versioning: { enabled: false } }), ...azure("unversionedacct", {}, false)],
             message: /is not versioned|has no default encryption|versioning\.enabled: true/,
         },
         "cluster-private-endpoint": {
-            pass: [eks({ endpointPrivateAccess: true, endpointPublicAccess: false }), gke({}), aks({})],
-            fail: [eks({ endpointPublicAccess: true }, true, "open-eks"), gke({ masterAuthorizedNetworksConfig: { cidrBlocks: [{ cidrBlock: "0.0.0.0/0" }] } }, "open-gke"), aks({ apiServerAccessProfile: {} }, "open-aks")],
-            message: /no publicAccessCidrs restriction|neither privateClusterConfig|neither enablePrivateCluster nor authorizedIPRanges/,
+            pass: [
+                eks({ endpointPrivateAccess: true, endpointPublicAccess: false }),
+                gke({}),
+                aks({}),
+                // Narrow public ranges in both families, and a whole private range (not internet-reachable).
+                eks({ endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24", "198.51.100.7/32"] }, true, "office-eks"),
+                aks({ apiServerAccessProfile: { authorizedIPRanges: ["2001:db8:1234::/56", "203.0.113.9"] } }, "office-aks"),
+                gke({ masterAuthorizedNetworksConfig: { cidrBlocks: [{ cidrBlock: "10.0.0.0/8" }, { cidrBlock: "192.168.0.0/16" }] } }, "private-gke"),
+            ],
+            fail: [
+                eks({ endpointPublicAccess: true }, true, "open-eks"),
+                gke({ masterAuthorizedNetworksConfig: { cidrBlocks: [{ cidrBlock: "0.0.0.0/0" }] } }, "open-gke"),
+                aks({ apiServerAccessProfile: {} }, "open-aks"),
+                // The internet in two halves, IPv6 too, a /8, many /16s, and "all of Google Cloud".
+                eks({ endpointPublicAccess: true, publicAccessCidrs: ["0.0.0.0/1", "128.0.0.0/1"] }, true, "halves-eks"),
+                aks({ apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24", "::/1", "8000::/1"] } }, "v6-aks"),
+                eksComponent({ endpointPublicAccess: true, publicAccessCidrs: ["11.0.0.0/8"] }, "wide-eks"),
+                gke({ masterAuthorizedNetworksConfig: { cidrBlocks: [{ cidrBlock: "34.0.0.0/16" }, { cidrBlock: "35.0.0.0/16" }] } }, "two-sixteens-gke"),
+                gke({ masterAuthorizedNetworksConfig: { gcpPublicCidrsAccessEnabled: true, cidrBlocks: [{ cidrBlock: "203.0.113.0/24" }] } }, "gcp-wide-gke"),
+            ],
+            message: /publicAccessCidrs is too wide: (no CIDR restriction|.* open \d+ public IPv4 addresses, more than one \/16)|neither privateClusterConfig.*(no CIDR restriction|open \d+ public IPv4 addresses)|neither enablePrivateCluster nor narrow authorizedIPRanges: (no CIDR restriction|.*more public IPv6 space than one \/48)|gcpPublicCidrsAccessEnabled opens the endpoint/,
         },
         "cluster-secrets-encryption": {
             pass: [eks({ endpointPublicAccess: false }), gke({}), aks({})],
@@ -242,6 +427,114 @@ export function policyCases(): Record<string, PolicyCase> {
             pass: [eks({ endpointPublicAccess: false }), oidc(), gke({}), aks({})],
             fail: [eks({ endpointPublicAccess: false }, true, "keyed-eks"), gke({ workloadIdentityConfig: undefined }, "keyed-gke"), aks({ oidcIssuerProfile: { enabled: false } }, "keyed-aks")],
             message: /no IAM OIDC provider|workloadPool is not set|must both be enabled/,
+        },
+        "cluster-control-plane-logging": (() => {
+            const logged = aks({}, "audited-aks");
+            const silent = aks({}, "silent-aks");
+            return {
+                pass: [eksComponent({}, "logged-eks"), gke({}, "logged-gke"), logged, diagnosticSetting(logged, [{ category: "kube-audit-admin", enabled: true }], "audited-aks-diagnostics")],
+                fail: [
+                    eksComponent({ enabledClusterLogTypes: ["api"] }, "quiet-eks"),
+                    gke({ loggingService: "none" }, "quiet-gke"),
+                    gke({ loggingConfig: { enableComponents: ["WORKLOADS"] } }, "workloads-only-gke"),
+                    silent,
+                    diagnosticSetting(silent, [{ category: "kube-apiserver", enabled: true }], "silent-aks-diagnostics"),
+                ],
+                message: /enabledClusterLogTypes lacks audit, authenticator|loggingService is none|omits SYSTEM_COMPONENTS|no diagnostic setting sends kube-audit/,
+            };
+        })(),
+        "cluster-nodes-hardened": {
+            pass: [gke({}), gkeNodePool({}, "private-pool"), eksComponent({}, "private-eks"), res("azure-native:containerservice:AgentPool", { agentPoolName: "user", mode: "User" }, { name: "user-pool" })],
+            fail: [
+                gkeNodePool({ nodeConfig: { workloadMetadataConfig: { mode: "GCE_METADATA" } } }, "metadata-pool"),
+                gkeNodePool({ nodeConfig: {} }, "default-metadata-pool"),
+                gkeNodePool({ networkConfig: { enablePrivateNodes: false } }, "public-pool"),
+                gke({ privateClusterConfig: { enablePrivateNodes: false } }, "public-gke"),
+                eksComponent({ nodeAssociatePublicIpAddress: true }, "public-eks"),
+                aks({ agentPoolProfiles: [{ name: "system", enableNodePublicIP: true }] }, "public-aks"),
+            ],
+            message: /workloadMetadataConfig\.mode is (GCE_METADATA|unset); set GKE_METADATA|enablePrivateNodes is false|nodes get public IPs|nodeAssociatePublicIpAddress is true|agent pool system has enableNodePublicIP/,
+        },
+        "aks-cluster-hardened": {
+            pass: [aks({ disableLocalAccounts: true, networkProfile: { networkPolicy: "cilium" } }, "hardened-aks")],
+            fail: [aks({ networkProfile: { networkPolicy: "cilium" } }, "local-aks"), aks({ disableLocalAccounts: true, networkProfile: { networkPlugin: "azure" } }, "flat-aks"), aks({ disableLocalAccounts: true, enableRBAC: false, networkProfile: { networkPolicy: "none" } }, "norbac-aks")],
+            message: /local accounts are enabled|networkPolicy is (unset|none)|enableRBAC is false/,
+        },
+        "cluster-kubernetes-version": {
+            pass: [eksComponent({}, "current-eks"), aks({ kubernetesVersion: "1.35" }, "current-aks"), gke({ minMasterVersion: "1.33.5-gke.100" }, "current-gke"), gke({}, "channel-gke")],
+            fail: [eksComponent({ version: "1.30" }, "old-eks"), aks({ kubernetesVersion: "1.29" }, "old-aks"), gkeNodePool({ version: "1.31.2-gke.1" }, "old-pool")],
+            message: /(version|kubernetesVersion) (1\.30|1\.29|1\.31\.2-gke\.1) is older than 1\.33/,
+        },
+        "kms-keys-rotated": {
+            pass: [awsKey({}, "rotating-key"), awsKey({ enableKeyRotation: false, customerMasterKeySpec: "RSA_2048", keyUsage: "SIGN_VERIFY" }, "signing-key"), gcpKey({}, "rotating-gcp-key"), azureKey(true, "rotating-kv-key")],
+            fail: [awsKey({ enableKeyRotation: false }, "static-key"), gcpKey({ rotationPeriod: undefined }, "static-gcp-key"), gcpKey({ rotationPeriod: "63072000s" }, "slow-gcp-key"), azureKey(false, "static-kv-key")],
+            message: /set enableKeyRotation: true|set rotationPeriod|rotationPeriod 63072000s is longer than 365 days|no rotationPolicy with a rotate lifetime action/,
+        },
+        "kms-keys-deletion-protected": {
+            pass: [awsKey({}, "kept-key"), awsKey({ deletionWindowInDays: undefined }, "default-window-key"), gcpKey({}, "kept-gcp-key"), vault({ softDeleteRetentionInDays: 90 }, "kept-vault")],
+            fail: [awsKey({ deletionWindowInDays: 7 }, "hasty-key"), gcpKey({ destroyScheduledDuration: "86400s" }, "hasty-gcp-key"), vault({ enablePurgeProtection: false }, "purgeable-vault"), vault({ softDeleteRetentionInDays: 7 }, "short-vault")],
+            message: /deletionWindowInDays 7 is below 30|destroyScheduledDuration 86400s is below 30 days|set enablePurgeProtection: true|softDeleteRetentionInDays 7 is below 30/,
+        },
+        "workloads-not-in-system-namespaces": {
+            pass: [deployment({}), res("kubernetes:core/v1:Namespace", { metadata: { name: "apps" } }, { name: "apps-ns" }), chart("cert-manager", {}, "cm-chart", "cert-manager")],
+            fail: [
+                res("kubernetes:apps/v1:Deployment", { metadata: { name: "stray", namespace: "default" }, spec: { template: { spec: { containers: [container()] } } } }, { name: "stray" }),
+                res("kubernetes:core/v1:ConfigMap", { metadata: { name: "unplaced" }, data: {} }, { name: "unplaced" }),
+                res("kubernetes:serving.kserve.io/v1beta1:InferenceService", { metadata: { name: "sys-model", namespace: "kube-system" }, spec: {} }, { name: "sys-model" }),
+                chart("some-chart", {}, "system-chart", "kube-system"),
+            ],
+            message: /goes to namespace (default|kube-system|\(unset, so default\)); put it in a namespace of its own/,
+        },
+        "services-no-public-load-balancer": {
+            pass: [
+                service("api", {}),
+                service("internal-lb", { type: "LoadBalancer" }, { "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal" }),
+                service("kourier", { type: "LoadBalancer" }, {}, "knative-serving"),
+                knativeServing({}),
+            ],
+            fail: [service("public-lb", { type: "LoadBalancer" }), service("node-port", { type: "NodePort" }), service("gke-external", { type: "LoadBalancer" }, { "networking.gke.io/load-balancer-type": "External" })],
+            message: /Service apps\/(public-lb|node-port|gke-external) is type (LoadBalancer|NodePort)/,
+        },
+        "rbac-no-cluster-admin": {
+            pass: [
+                binding("RoleBinding", "view", "viewers"),
+                res("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", { metadata: { name: "reader" }, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }] }, { name: "reader" }),
+                // An operator's wildcard on its own API group (the Knative Operator's ClusterRoles on operator.knative.dev).
+                res("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", { metadata: { name: "operator" }, rules: [{ apiGroups: ["operator.knative.dev"], resources: ["*"], verbs: ["*"] }] }, { name: "operator-role" }),
+            ],
+            fail: [
+                binding("ClusterRoleBinding", "cluster-admin", "ci-admin"),
+                binding("RoleBinding", "cluster-admin", "ns-admin"),
+                res("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", { metadata: { name: "god" }, rules: [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }] }, { name: "god" }),
+            ],
+            message: /grants cluster-admin to ServiceAccount apps\/ci|allows every verb on every resource/,
+        },
+        "object-store-durable": {
+            pass: [...s3("durable-models", {})],
+            fail: [
+                res("inferstack:storage:MinioObjectStore", {}, { name: "store" }),
+                res("kubernetes:apps/v1:Deployment", { metadata: { name: "minio", namespace: "storage" }, spec: { template: { spec: { containers: [container({ name: "minio", image: "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z" })] } } } }, { name: "minio" }),
+            ],
+            message: /stores models in Minio \((store|minio)\); set objectStore\.provider to s3, gcs or azure/,
+        },
+        "eventing-broker-durable": {
+            pass: [knativeEventing({}), broker(), broker("Kafka", "kafka-broker")],
+            fail: [knativeEventing({ defaultBrokerClass: "MTChannelBasedBroker", config: { "kafka-broker-config": { "default.topic.replication.factor": "1" } } }, "fragile-eventing"), broker(undefined, "memory-broker")],
+            message: /Broker models\/default is class MTChannelBasedBroker .*set eventing\.brokerClass: Kafka|default\.topic\.replication\.factor is 1; set eventing\.kafkaReplicationFactor to 3/,
+        },
+        "control-planes-ha": {
+            pass: [knativeServing({}), knativeEventing({}), certManager(2, "ha-cert-manager")],
+            fail: [knativeServing({ "high-availability": { replicas: 1 } }, "single-serving"), knativeEventing({ "high-availability": undefined }, "default-eventing"), certManager(1, "single-cert-manager")],
+            message: /runs 1 replica\(s\) of each control-plane deployment; set serving\.controlPlaneReplicas to 2|cert-manager \(single-cert-manager\) (replicaCount|webhook\.replicaCount|cainjector\.replicaCount) is 1/,
+        },
+        "prometheus-retention": {
+            config: { "prometheus-retention": { minRetention: "168h", minStorage: "50Gi", minReplicas: 2 } },
+            pass: [
+                kps({ retention: "720h", replicas: 2, storageSpec: { volumeClaimTemplate: { spec: { resources: { requests: { storage: "200Gi" } } } } } }, "kps-ok"),
+                kps({ retention: "7d", replicas: 2, storageSpec: { volumeClaimTemplate: { spec: { resources: { requests: { storage: "50Gi" } } } } } }, "kps-release", "kubernetes:helm.sh/v3:Release"),
+            ],
+            fail: [kps({ retention: "24h", replicas: 1 }, "kps-thin"), kps({ replicas: 2, storageSpec: { volumeClaimTemplate: { spec: { resources: { requests: { storage: "10Gi" } } } } } }, "kps-default-retention", "kubernetes:helm.sh/v3:Release")],
+            message: /keeps metrics (24h|10d); this environment needs at least 168h|has (no persistent volume|a 10Gi volume).*set monitoring\.storageSize to 50Gi|runs 1 replica\(s\); set monitoring\.prometheusReplicas to 2/,
         },
         "models-have-alert-rules": {
             pass: [isvc(), rule("iris")],

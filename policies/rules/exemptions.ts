@@ -11,9 +11,9 @@
  * with its reason, on every preview and in `npm run policy`.
  */
 import type { PolicyConfigSchema, ResourceValidation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { objectName } from "./kubernetes";
+import { KubernetesObject, objectName } from "./kubernetes";
 
-type Props = Record<string, any>;
+type Props = Record<string, unknown>;
 /** One property schema of a policy config (the package does not export the type by name). */
 type PropertySchema = NonNullable<PolicyConfigSchema["properties"]>[string];
 
@@ -83,7 +83,7 @@ export function checkExemptions(policy: string, value: unknown): Exemption[] {
         }
         if (entry["name"] === undefined && selector === undefined) fail(i, "needs name or labelSelector (an exemption names the workloads it covers)");
         if (typeof entry["reason"] !== "string" || entry["reason"].trim().length < reasonMinLength) fail(i, `needs a reason of at least ${reasonMinLength} characters`);
-        return entry as Exemption;
+        return entry as unknown as Exemption;
     });
 }
 
@@ -93,13 +93,13 @@ export function kindOf(type: string): string | undefined {
 }
 
 /** True when the exemption covers this object. The kind is compared first, so other objects' inputs are never read. */
-export function exemptionMatches(e: Exemption, type: string, props: Props): boolean {
+export function exemptionMatches(e: Exemption, type: string, props: object): boolean {
     if (kindOf(type) !== e.kind) return false;
-    const meta = (props["metadata"] ?? {}) as Props;
-    if (meta["namespace"] !== e.namespace) return false;
-    if (e.name !== undefined && meta["name"] !== e.name) return false;
+    const meta = (props as KubernetesObject).metadata ?? {};
+    if (meta.namespace !== e.namespace) return false;
+    if (e.name !== undefined && meta.name !== e.name) return false;
     if (e.labelSelector !== undefined) {
-        const labels = (meta["labels"] ?? {}) as Props;
+        const labels = meta.labels ?? {};
         if (!Object.entries(e.labelSelector).every(([k, v]) => labels[k] === v)) return false;
     }
     return true;
@@ -126,6 +126,20 @@ export function appliedExemptions(): AppliedExemption[] {
 /** Forgets applied exemptions (the offline run starts each run afresh; one CLI run is one pack process). */
 export function resetAppliedExemptions(): void {
     applied.clear();
+}
+
+/**
+ * Records a finding a policy waives by a rule of its own (not by pack config), with the reason, so that
+ * `policy-exemptions` reports it like a configured exemption: a waiver is never silent.
+ */
+export function recordWaiver(policy: string, urn: string, exemption: Exemption, findings: string[]): void {
+    const object = exemption.name ? `${exemption.namespace}/${exemption.name}` : exemption.namespace;
+    applied.set(`${policy}\u0000builtin\u0000${urn}`, { policy, urn, resource: `${exemption.kind} ${object}`, exemption, findings });
+}
+
+/** Forgets a built-in waiver (the object no longer qualifies on a re-analysis). */
+export function clearWaiver(policy: string, urn: string): void {
+    applied.delete(`${policy}\u0000builtin\u0000${urn}`);
 }
 
 /**

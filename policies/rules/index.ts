@@ -4,6 +4,7 @@ import { clusterPolicies } from "./clusters";
 import { withConfigDefaults } from "./configDefaults";
 import { dataPolicies, noPlaintextCredentials } from "./data";
 import { exemptionsReport, withExemptions } from "./exemptions";
+import { platformPolicies } from "./platform";
 import { servingPolicies } from "./serving";
 import { stackPolicies } from "./stack";
 import { workloadPolicies } from "./workloads";
@@ -13,6 +14,6 @@ export const exemptablePolicies: string[] = [...workloadPolicies, noPlaintextCre
 
 const exemptable = (p: Policies[number]) => (exemptablePolicies.includes(p.name) ? withExemptions(p as ResourceValidationPolicy) : p);
 
-export const policies: Policies = [...servingPolicies, ...workloadPolicies, ...dataPolicies, ...clusterPolicies, ...stackPolicies, exemptionsReport]
+export const policies: Policies = [...servingPolicies, ...workloadPolicies, ...dataPolicies, ...clusterPolicies, ...platformPolicies, ...stackPolicies, exemptionsReport]
     .map(exemptable)
     .map(withConfigDefaults);

@@ -1,6 +1,11 @@
 /** Stack-wide guardrails: what must exist beside each model and each Trigger. */
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { objectName, types } from "./kubernetes";
+import { KubernetesObject, objectName, types } from "./kubernetes";
+
+/** A Trigger's inputs, the part read here. */
+interface Trigger extends KubernetesObject {
+    spec?: { delivery?: { deadLetterSink?: { ref?: unknown; uri?: string } } };
+}
 
 /** Label a PrometheusRule carries to say which model it covers. */
 export const modelLabel = "inferstack.io/model";
@@ -12,9 +17,11 @@ export const modelsHaveAlertRules: StackValidationPolicy = {
     validateStack: (args, report) => {
         const rules = args.resources.filter((r) => r.type === types.prometheusRule);
         for (const isvc of args.resources.filter((r) => r.type === types.inferenceService)) {
-            const name = isvc.props["metadata"]?.["name"];
-            const namespace = isvc.props["metadata"]?.["namespace"];
-            const covered = rules.some((r) => r.props["metadata"]?.["labels"]?.[modelLabel] === name && r.props["metadata"]?.["namespace"] === namespace);
+            const meta = (isvc.props as KubernetesObject).metadata ?? {};
+            const covered = rules.some((r) => {
+                const ruleMeta = (r.props as KubernetesObject).metadata ?? {};
+                return ruleMeta.labels?.[modelLabel] === meta.name && ruleMeta.namespace === meta.namespace;
+            });
             if (!covered) {
                 report(`InferenceService ${objectName(isvc.props, isvc.name)} has no alert rules; turn monitoring.enabled on for the stack (every model then gets a PrometheusRule).`, isvc.urn);
             }
@@ -28,7 +35,7 @@ export const triggersHaveDeadLetterSink: StackValidationPolicy = {
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         for (const t of args.resources.filter((r) => r.type === types.trigger)) {
-            const sink = t.props["spec"]?.["delivery"]?.["deadLetterSink"];
+            const sink = (t.props as Trigger).spec?.delivery?.deadLetterSink;
             if (!sink?.["ref"] && !sink?.["uri"]) report(`Trigger ${objectName(t.props, t.name)} has no spec.delivery.deadLetterSink; point it at the Broker's dead-letter service.`, t.urn);
         }
     },
