@@ -117,8 +117,8 @@ describe("ModelService: InferenceService fields", () => {
     });
 
     it("logs requests and responses to the Broker by default, in the chosen mode, or not at all", () => {
-        assert.deepEqual(spec({}).predictor.logger, { mode: "all", url: broker });
-        assert.deepEqual(spec({ logging: "response" }).predictor.logger, { mode: "response", url: broker });
+        assert.deepEqual(spec({}).predictor.logger, { mode: "all", url: broker, metadataAnnotations: ["inferstack.io/model-version"] });
+        assert.deepEqual(spec({ logging: "response" }).predictor.logger, { mode: "response", url: broker, metadataAnnotations: ["inferstack.io/model-version"] });
         assert.equal(spec({ logging: "off" }).predictor.logger, undefined);
     });
 

@@ -184,7 +184,7 @@ describe("dev stack render", () => {
         assert.equal(withCanary.spec.predictor.canaryTrafficPercent, 10);
         assert.equal(withCanary.spec.predictor.model.storageUri, "s3://models/sklearn/iris/v2");
         assert.equal(iris.spec.predictor.serviceAccountName, "kserve-models");
-        assert.deepEqual(iris.spec.predictor.logger, { mode: "all", url: dev.outputs["brokerUrl"] });
+        assert.deepEqual(iris.spec.predictor.logger, { mode: "all", url: dev.outputs["brokerUrl"], metadataAnnotations: ["inferstack.io/model-version"] });
         const models = dev.outputs["models"] as Record<string, Record<string, string>>;
         // KServe without Istio routes only `<model>-predictor.<ns>.<domain>` (no top-level virtual host).
         assert.equal(models["sklearn-iris"].url, "http://sklearn-iris-predictor.inferstack-models.127.0.0.1.sslip.io");

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { monitorSettingsSchema } from "../monitoring/monitoringSchema";
+import { rolloutSchema } from "./rolloutSchema";
 import { dns1123Subdomain, goDurationSeconds, quantity, quantityValue, replicas } from "../schemaPrimitives";
 import { azureStorageUrl } from "../storage/objectStoreSchema";
 
@@ -625,6 +626,8 @@ export const modelSchema = z
         /** Request/response logging to the Broker: on by default so the monitors see traffic. */
         logging: z.enum(["all", "request", "response", "off"]).default("all"),
         monitoring: monitorSettingsSchema.optional(),
+        /** Progressive delivery: the steps and checks `npm run rollout` walks a canary through (docs/rollout.md). */
+        rollout: rolloutSchema.optional(),
     })
     .strict()
     .superRefine((m, ctx) => {

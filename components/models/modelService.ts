@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultRunAsUser, frameworkRuntime, type ModelConfig } from "./modelSchema";
+import { modelVersionAnnotation, modelVersionId } from "./rolloutSchema";
 import { gpuTaint } from "../cluster/kubernetesCluster";
 import { awaitReadyAnnotation, readyTimeouts } from "../kubernetes";
 import { restrictedSecurityContext } from "../podSecurity";
@@ -160,7 +161,7 @@ export function predictorSpec(m: ModelConfig, serviceAccountName: pulumi.Input<s
         serviceAccountName: m.serviceAccountName ?? serviceAccountName,
         // A GPU model always tolerates the GPU nodes' taint, whatever other tolerations it lists.
         ...podFields(m, m.resources.gpu),
-        logger: m.logging === "off" ? undefined : { mode: m.logging, url: loggerUrl },
+        logger: m.logging === "off" ? undefined : { mode: m.logging, url: loggerUrl, metadataAnnotations: [modelVersionAnnotation] },
         batcher: m.batcher && defined(m.batcher),
     };
     if (m.framework === "custom") {
@@ -227,7 +228,8 @@ export function inferenceServiceAnnotations(m: ModelConfig): Record<string, stri
         // cpu/memory scaling: Knative's HPA class, for every component (KServe allows one class per service).
         ...(usesHpa(m) ? hpaClassAnnotation : {}),
     };
-    if (m.canary && m.stable.storageUri) annotations["inferstack.io/stable-storage-uri"] = m.stable.storageUri;
+    if (m.canary && m.canary.trafficPercent < 100 && m.stable.storageUri) annotations["inferstack.io/stable-storage-uri"] = m.stable.storageUri;
+    annotations[modelVersionAnnotation] = modelVersionId((m.canary ?? m.stable) as Record<string, unknown>);
     return annotations;
 }
 

@@ -34,6 +34,8 @@ export interface LoggedExchange {
   predictions?: unknown[];
   /** Rows that already received ground truth (at-least-once delivery may repeat feedback). */
   labelled: Set<number>;
+  /** The model version that answered (from the logged request's annotations), when the event named one. */
+  version?: string;
 }
 
 /**

@@ -9,7 +9,9 @@ async function main(): Promise<void> {
   try {
     const config = loadConfigFromEnv(process.env);
     const runtime = runtimeOptionsFromEnv(process.env);
-    monitor = createServer(config, { ...runtime, logger: log, env: process.env });
+    const maxVersions = process.env.MONITOR_MAX_VERSIONS?.trim() ? Number(process.env.MONITOR_MAX_VERSIONS) : 3;
+    if (!Number.isInteger(maxVersions) || maxVersions <= 0) throw new ConfigError(`MONITOR_MAX_VERSIONS must be a positive integer, got "${process.env.MONITOR_MAX_VERSIONS}"`);
+    monitor = createServer(config, { ...runtime, maxVersionsPerModel: maxVersions, logger: log, env: process.env });
     log.info("configuration loaded", { models: Object.keys(config.models), reply: runtime.replyMode });
   } catch (err) {
     // A bad config is fatal: restarting will not fix it, the message says what to change.

@@ -87,6 +87,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     feedbackWindowCount: new Gauge({ name: "inferstack_feedback_window_count", help: "Labelled predictions currently in the feedback window (at most feedback.windowSize)", labelNames: ["model"] as const, registers }),
     feedbackRewardTotal: new Counter({ name: "inferstack_feedback_reward_total", help: "Sum of the rewards carried by feedback messages (Seldon feedback API or a reward field)", labelNames: ["model"] as const, registers }),
     feedbackRewardMessagesTotal: new Counter({ name: "inferstack_feedback_reward_messages_total", help: "Feedback messages that carried a reward", labelNames: ["model"] as const, registers }),
+    // Per model version (the inferstack.io/model-version annotation KServe's logger forwards; see versions.ts):
+    // what the rollout tool's quality gates compare. At most MONITOR_MAX_VERSIONS versions per model.
+    versionDriftDetected: new Gauge({ name: "inferstack_version_drift_detected", help: "1 if the latest drift check of this model version's own window found drift, else 0", labelNames: ["model", "version"] as const, registers }),
+    versionScoredInstancesTotal: new Counter({ name: "inferstack_version_scored_instances_total", help: "Instances of this model version scored by the outlier detector", labelNames: ["model", "version"] as const, registers }),
+    versionOutlierInstancesTotal: new Counter({ name: "inferstack_version_outlier_instances_total", help: "Instances of this model version whose outlier score exceeded the threshold", labelNames: ["model", "version"] as const, registers }),
+    versionFeedbackWindowAccuracy: new Gauge({ name: "inferstack_version_feedback_window_accuracy", help: "Accuracy over this model version's last feedback.windowSize labelled predictions (classification)", labelNames: ["model", "version"] as const, registers }),
+    versionFeedbackWindowCount: new Gauge({ name: "inferstack_version_feedback_window_count", help: "Labelled predictions in this model version's feedback window", labelNames: ["model", "version"] as const, registers }),
     eventDuration: new Histogram({
       name: "inferstack_monitor_event_duration_seconds",
       help: "Time to process one event, by type (request|response|feedback)",

@@ -14,6 +14,7 @@ import { extractInstances, extractPredictions, instanceKey, isMetadataPayload } 
 import { seldonFeedback } from "./seldon";
 import { loadReference } from "./reference";
 import { EVENT_TYPES } from "./eventTypes";
+import { VersionTracker, versionFromEvent } from "./versions";
 
 export { EVENT_TYPES };
 
@@ -60,6 +61,8 @@ export interface ServerOptions extends Partial<RuntimeOptions> {
   defaultMetrics?: boolean;
   /** First retry delay after a failed reference load; doubles up to 30 s. */
   retryDelayMs?: number;
+  /** Model versions tracked per model (per-version metrics; the least recently seen is evicted). Default 3. */
+  maxVersionsPerModel?: number;
 }
 
 interface ModelRuntime {
@@ -77,6 +80,8 @@ interface ModelRuntime {
   lastCheckAt?: number;
   /** Trailing check, so the gauges catch up with the window after the last request of a burst. */
   checkTimer?: NodeJS.Timeout;
+  /** Per-version windows and stats (events that name a model version). */
+  versions?: VersionTracker;
 }
 
 export interface MonitorServer {
@@ -172,6 +177,7 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
         rt.drift = new DriftDetector(rt.cfg.features, reference, rt.cfg.drift);
         rt.outlier = new OutlierDetector(rt.cfg.features, reference, rt.cfg.outlier.quantile, rt.cfg.outlier.enabled);
         rt.referenceSize = reference.length;
+        rt.versions = new VersionTracker(rt.name, rt.cfg, reference, metrics, options.maxVersionsPerModel ?? 3);
         rt.status = "ready";
         rt.error = undefined;
         metrics.driftWindowSize.set({ model: rt.name }, 0);
@@ -237,7 +243,7 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
 
   // ---- event handlers -------------------------------------------------------
 
-  function onRequest(rt: ModelRuntime, id: string, data: unknown, namespace?: string): Reply {
+  function onRequest(rt: ModelRuntime, id: string, data: unknown, namespace?: string, version?: string): Reply {
     const drift = rt.drift as DriftDetector;
     const detector = rt.outlier as OutlierDetector;
     const rows = extractInstances(data, rt.cfg.features, rt.name);
@@ -250,6 +256,12 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
       for (const s of outlier.scores) metrics.outlierScore.observe(m, s);
       metrics.scoredInstancesTotal.inc(m, rows.length);
       if (outlier.outlier_count > 0) metrics.outlierInstancesTotal.inc(m, outlier.outlier_count);
+    }
+
+    if (version !== undefined && rt.versions) {
+      const ex = rt.store.get(id);
+      if (ex) ex.version = version;
+      rt.versions.onRequest(version, rows, outlier ? rows.length : 0, outlier?.outlier_count ?? 0);
     }
 
     drift.add(rows);
@@ -424,6 +436,17 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
       name,
     );
     for (const p of fresh) p.exchange?.labelled.add(p.row);
+    // Per version: the labels of predictions whose logged request named a version.
+    const byVersion = new Map<string, { predictions: unknown[]; truth: unknown[] }>();
+    for (const p of fresh) {
+      const v = p.exchange?.version;
+      if (v === undefined) continue;
+      const acc = byVersion.get(v) ?? { predictions: [], truth: [] };
+      acc.predictions.push(p.prediction);
+      acc.truth.push(p.truth);
+      byVersion.set(v, acc);
+    }
+    for (const [v, acc] of byVersion) rt.versions?.onFeedback(v, acc.predictions, acc.truth);
 
     const m = { model: name };
     if (labelled > 0) metrics.feedbackTotal.inc(m, labelled);
@@ -525,7 +548,7 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
         const rt = runtimeFor(ev.inferenceservicename);
         // KServe's logger also forwards metadata/health GETs (no body): nothing to monitor, not an error.
         if (isEmptyData(ev.data)) return { kind: "metadata", reply: onMetadata(rt) };
-        return { kind: "request", reply: onRequest(rt, ev.id, eventData(ev, rt.name), namespace) };
+        return { kind: "request", reply: onRequest(rt, ev.id, eventData(ev, rt.name), namespace, versionFromEvent(ev.annotations)) };
       }
       case EVENT_TYPES.response: {
         const rt = runtimeFor(ev.inferenceservicename);
