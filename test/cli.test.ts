@@ -64,6 +64,28 @@ describe("the shared argument parser (tools/cli.ts)", () => {
     });
 });
 
+describe("exiting (tools/cli.ts runCommand)", () => {
+    it("hands every byte written to a pipe over before it exits, even far beyond the pipe's 64 KiB buffer", () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "inferstack-cli-exit-"));
+        const script = path.join(dir, "big.ts");
+        // A command that writes 1 MiB in 4 KiB lines, then exits 3 (with a handle left open, as a render may).
+        writeFileSync(
+            script,
+            `import { runCommand } from ${JSON.stringify(path.join(repoRoot, "tools", "cli"))};
+setInterval(() => undefined, 1000);
+runCommand({ command: "big", summary: "writes a lot", options: {} }, async () => {
+    for (let i = 0; i < 256; i++) process.stdout.write("x".repeat(4095) + "\\n");
+    return 3;
+});
+`,
+        );
+        const r = spawnSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8", cwd: repoRoot, maxBuffer: 8 * 1024 * 1024 });
+        assert.equal(r.stderr, "");
+        assert.equal(r.status, 3);
+        assert.equal(r.stdout.length, 256 * 4096);
+    });
+});
+
 describe("npm run render / policy / validate: --help, exit codes, one-line errors", () => {
     for (const tool of Object.keys(tools) as (keyof typeof tools)[]) {
         it(`${tool}: --help prints the usage, every option and the exit codes; exit 0`, () => {

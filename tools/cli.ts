@@ -263,7 +263,7 @@ export function runCommand<O extends Record<string, OptionSpec>>(spec: CommandSp
         const { code, message, stack } = describeError(err);
         process.stderr.write(`error: ${usageMessage(spec, message, code)}\n`);
         if (stack) process.stderr.write(`${stack}\n`);
-        process.exit(code);
+        exitAfterFlush(code);
     };
     let parsed: Parsed<O>;
     try {
@@ -274,8 +274,23 @@ export function runCommand<O extends Record<string, OptionSpec>>(spec: CommandSp
     }
     if (parsed.help) {
         process.stdout.write(`${helpText(spec)}\n`);
-        process.exit(EXIT_OK);
+        exitAfterFlush(EXIT_OK);
+        return;
     }
     // Exit explicitly: the mocked Pulumi runtime may leave handles open after a render.
-    body(parsed).then((code) => process.exit(code), fail);
+    body(parsed).then(exitAfterFlush, fail);
+}
+
+/**
+ * Exits once everything written to stdout and stderr has been handed to the OS: on a pipe Node writes
+ * asynchronously, and a bare process.exit cuts the output after the pipe's buffer (64 KiB on Linux).
+ */
+export function exitAfterFlush(code: number): void {
+    process.exitCode = code;
+    let pending = 2;
+    const done = () => {
+        if (--pending === 0) process.exit(code);
+    };
+    process.stdout.write("", done);
+    process.stderr.write("", done);
 }

@@ -28,7 +28,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import * as yaml from "js-yaml";
-import { CommandSpec, EXIT_FAILED, EXIT_OK, EXIT_USAGE, OptionSpec, UsageError, describeError, helpText, parseCommandLine, usageMessage } from "./cli";
+import { CommandSpec, EXIT_FAILED, EXIT_OK, EXIT_USAGE, OptionSpec, UsageError, describeError, exitAfterFlush, helpText, parseCommandLine, usageMessage } from "./cli";
 
 /** The vendored upstream schemas (test data, not shipped). */
 export const schemasDir = path.resolve(__dirname, "..", "test", "upstream", "schemas");
@@ -721,13 +721,10 @@ export async function main(argv: string[], log: (line: string) => void = console
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (err: unknown) => {
-            const { code, message, stack } = describeError(err);
-            console.error(`error: ${message}`);
-            if (stack) console.error(stack);
-            process.exit(code);
-        },
-    );
+    main(process.argv.slice(2)).then(exitAfterFlush, (err: unknown) => {
+        const { code, message, stack } = describeError(err);
+        console.error(`error: ${message}`);
+        if (stack) console.error(stack);
+        exitAfterFlush(code);
+    });
 }
