@@ -63,6 +63,11 @@ export const versions = {
         eventDisplay: "gcr.io/knative-releases/knative.dev/eventing/cmd/event_display:v1.23.0",
         /** inferstack's own model monitor (services/monitor), built and pushed by the platform team. */
         monitor: "ghcr.io/inferstack/monitor:0.1.0",
+        /**
+         * inferstack's own explainer and adversarial-input detector (services/explainer, one image, two modes), built
+         * from services/ (`docker build -f services/explainer/Dockerfile services`) and pushed by the platform team.
+         */
+        explainer: "ghcr.io/inferstack/explainer:0.1.0",
     },
     /**
      * What the cloud clusters add on top of what the cloud installs itself (components/cluster/*).

@@ -47,6 +47,8 @@ function steps(): Step[] {
         { name: "tests (test/)", command: process.execPath, args: ["--import", "tsx", "--test", ...testFiles("test")], tests: true },
         { name: "monitor typecheck", command: "npm", args: ["--prefix", "services/monitor", "run", "typecheck"], tests: false },
         { name: "monitor tests", command: "npm", args: ["--prefix", "services/monitor", "test"], tests: true },
+        { name: "explainer typecheck", command: "npm", args: ["--prefix", "services/explainer", "run", "typecheck"], tests: false },
+        { name: "explainer tests", command: "npm", args: ["--prefix", "services/explainer", "test"], tests: true },
     ];
 }
 

@@ -11,6 +11,8 @@ export interface ModelDashboardSettings {
     model: string;
     /** Namespace of the InferenceService. */
     namespace: string;
+    /** Add the adversarial-input detector's panels (when the detector watches this model). */
+    adversarial?: boolean;
 }
 
 interface Panel {
@@ -60,11 +62,52 @@ export function modelDashboard(s: ModelDashboardSettings) {
                 { expr: `sum by (reason) (rate(inferstack_monitor_event_errors_total{${m}}[5m]))`, legend: "error {{reason}}" },
             ],
         },
+        ...(s.adversarial ? adversarialPanels(s.model) : []),
     ];
+    return dashboardJson(`inferstack / ${s.namespace} / ${s.model}`, `inferstack-${s.namespace}-${s.model}`, ["inferstack", "model"], panels);
+}
+
+/**
+ * Panels of the adversarial-input detector (services/explainer, feature squeezing): the score distribution of the
+ * sampled instances, the flagged rate, and the detector's events by outcome and its errors.
+ */
+export function adversarialPanels(model: string): Panel[] {
+    const m = `model="${model}"`;
+    return [
+        {
+            title: "Adversarial score (feature squeezing) p50 / p95 / p99 and threshold",
+            unit: "none",
+            targets: [
+                ...[0.5, 0.95, 0.99].map((q) => ({ expr: `histogram_quantile(${q}, sum by (le) (rate(inferstack_adversarial_score_bucket{${m}}[5m])))`, legend: `p${Math.round(q * 100)}` })),
+                { expr: `max(inferstack_adversarial_threshold{${m}})`, legend: "threshold" },
+            ],
+        },
+        {
+            title: "Adversarial flagged rate",
+            unit: "percentunit",
+            targets: [{ expr: `sum(rate(inferstack_adversarial_flagged_instances_total{${m}}[5m])) / sum(rate(inferstack_adversarial_scored_instances_total{${m}}[5m]))`, legend: "flagged" }],
+        },
+        {
+            title: "Adversarial detector events and errors",
+            unit: "ops",
+            targets: [
+                { expr: `sum by (outcome) (rate(inferstack_adversarial_events_total{${m}}[5m]))`, legend: "{{outcome}}" },
+                { expr: `sum by (reason) (rate(inferstack_adversarial_event_errors_total{${m}}[5m]))`, legend: "error {{reason}}" },
+            ],
+        },
+    ];
+}
+
+/** A dashboard of the adversarial detector's panels alone, for a model whose monitor dashboard does not carry them. */
+export function adversarialDashboard(s: ModelDashboardSettings) {
+    return dashboardJson(`inferstack / ${s.namespace} / ${s.model} / adversarial inputs`, `inferstack-adv-${s.namespace}-${s.model}`, ["inferstack", "model", "adversarial"], adversarialPanels(s.model));
+}
+
+function dashboardJson(title: string, uid: string, tags: string[], panels: Panel[]) {
     return {
-        title: `inferstack / ${s.namespace} / ${s.model}`,
-        uid: `inferstack-${s.namespace}-${s.model}`.slice(0, 40),
-        tags: ["inferstack", "model"],
+        title,
+        uid: uid.slice(0, 40),
+        tags,
         schemaVersion: 39,
         time: { from: "now-6h", to: "now" },
         refresh: "30s",
