@@ -48,6 +48,24 @@ describe("cloud configuration", () => {
             expect: [/inferstack:cluster\.authorizedNetworks\[0\]/, /"office"/, /IPv4 CIDR/],
         },
         {
+            name: "an authorized network with an octet above 255",
+            stack: "prod",
+            mutate: (r) => (r.cluster.authorizedNetworks = ["203.0.113.0/24", "300.1.2.0/24"]),
+            expect: [/inferstack:cluster\.authorizedNetworks\[1\]/, /"300\.1\.2\.0\/24"/, /octet 300 is above 255 \(allowed: 0-255\)/],
+        },
+        {
+            name: "an authorized network with a prefix above 32",
+            stack: "staging",
+            mutate: (r) => (r.cluster.authorizedNetworks = ["203.0.113.0/33"]),
+            expect: [/inferstack:cluster\.authorizedNetworks\[0\]/, /prefix \/33 is above 32 \(allowed: \/0 to \/32\)/],
+        },
+        {
+            name: "an authorized network with host bits set",
+            stack: "aks",
+            mutate: (r) => (r.cluster.authorizedNetworks = ["203.0.113.7/24"]),
+            expect: [/inferstack:cluster\.authorizedNetworks\[0\]/, /"203\.0\.113\.7\/24"/, /no host bits set past the prefix: did you mean 203\.0\.113\.0\/24\?/],
+        },
+        {
             name: "an AWS region that is not one",
             stack: "prod",
             mutate: (r) => (r.cluster.region = "europe"),
@@ -128,6 +146,12 @@ describe("cloud configuration", () => {
             for (const re of c.expect) assert.match(message, re);
         });
     }
+
+    it("accepts every well-formed IPv4 CIDR as an authorized network (the policy pack judges how open it is)", () => {
+        const r = raw("prod");
+        r.cluster.authorizedNetworks = ["0.0.0.0/0", "10.0.0.0/8", "255.255.255.255/32", "0.0.0.0/1", "128.0.0.0/1", "203.0.113.128/25"];
+        assert.deepEqual(parsePlatformConfig(r).cluster.provider, "eks");
+    });
 
     it("accepts a GPU pool without an accelerator type on EKS and AKS (the instance type implies it)", () => {
         const eks = raw("prod");

@@ -200,7 +200,25 @@ describe("stack configuration", () => {
                 r.models[1].logging = "off";
                 r.models[1].monitoring = { features: [{ name: "x" }], reference: { inline: [[1], [2]] } };
             },
-            expect: [/inferstack:models\[1\]\.logging/, /must not be off/],
+            expect: [/inferstack:models\[1\]\.logging/, /got "off"/, /must be all while the model is monitored \(allowed values: all; got off\)/],
+        },
+        ...(["request", "response"] as const).map((logging) => ({
+            name: `a monitored model logging ${logging} only (the monitor needs requests for drift and responses for accuracy)`,
+            mutate: (r: Record<string, any>) => {
+                r.models[1].logging = logging;
+                r.models[1].monitoring = { features: [{ name: "x" }], reference: { inline: [[1], [2]] } };
+            },
+            expect: [/inferstack:models\[1\]\.logging/, new RegExp(`got "${logging}"`), /allowed values: all/, /requests for drift and outliers and the logged responses for accuracy/],
+        })),
+        {
+            name: "a model's runtimeVersion latest",
+            mutate: (r) => (r.models[0].stable.runtimeVersion = "latest"),
+            expect: [/inferstack:models\[0\]\.stable\.runtimeVersion/, /"latest"/, /must name a pinned runtime image tag \(e\.g\. v0\.20\.0\), not latest or empty/],
+        },
+        {
+            name: "a model's empty runtimeVersion",
+            mutate: (r) => (r.models[0].stable.runtimeVersion = ""),
+            expect: [/inferstack:models\[0\]\.stable\.runtimeVersion/, /must name a pinned runtime image tag/],
         },
         {
             name: "a bad duration",

@@ -101,6 +101,45 @@ describe("ModelService: InferenceService fields", () => {
         );
     });
 
+    it("adds the GPU toleration unless one the model lists actually tolerates the taint (key, value unless Exists, effect)", () => {
+        const platform = { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" };
+        // The schema refuses a GPU-keyed toleration that does not tolerate the taint; a ModelConfig built in code can
+        // still carry one, and the GPU toleration must then be added beside it (matching by key alone left none).
+        const withTolerations = (tolerations: ModelConfig["tolerations"]) => {
+            const m = model({ resources: { gpu: 1 } });
+            return JSON.parse(JSON.stringify(inferenceServiceSpec({ ...m, tolerations }, sa, broker))).predictor.tolerations;
+        };
+        for (const wrong of [
+            { key: "nvidia.com/gpu", operator: "Equal" as const, value: "true", effect: "NoSchedule" as const },
+            { key: "nvidia.com/gpu", operator: "Equal" as const, value: "present", effect: "NoExecute" as const },
+            { key: "nvidia.com/gpu", operator: "Equal" as const },
+        ]) {
+            assert.deepEqual(withTolerations([wrong]), [wrong, platform], JSON.stringify(wrong));
+        }
+        for (const right of [
+            { key: "nvidia.com/gpu", operator: "Equal" as const, value: "present", effect: "NoSchedule" as const },
+            { key: "nvidia.com/gpu", operator: "Equal" as const, value: "present" },
+            { key: "nvidia.com/gpu", operator: "Exists" as const },
+            { key: "", operator: "Exists" as const },
+        ]) {
+            assert.deepEqual(withTolerations([right]), [right], `${JSON.stringify(right)} tolerates the taint: nothing added`);
+        }
+    });
+
+    it("refuses a GPU model's toleration with the GPU taint's key that does not tolerate it, naming the key and the value", () => {
+        const base = { name: "m", framework: "sklearn", stable: { storageUri: "s3://models/m/v1" }, resources: { gpu: 1 } };
+        const wrongValue = configErrorOf({ ...stackRaw("dev"), models: [{ ...base, tolerations: [{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }] }] });
+        assert.match(wrongValue, /inferstack:models\[0\]\.tolerations\[0\]: .*does not tolerate the GPU nodes' taint nvidia\.com\/gpu=present:NoSchedule/);
+        assert.match(wrongValue, /with key nvidia\.com\/gpu use value "present" \(operator Equal\) or operator Exists, with effect NoSchedule or none/);
+        assert.match(configErrorOf({ ...stackRaw("dev"), models: [{ ...base, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoExecute" }] }] }), /models\[0\]\.tolerations\[0\]: got \{"key":"nvidia\.com\/gpu","operator":"Exists","effect":"NoExecute"\}; does not tolerate/);
+        const pre = { image: "ghcr.io/acme/pre:1.0.0", resources: { gpu: 1 } };
+        assert.match(configErrorOf({ ...stackRaw("dev"), models: [{ ...base, resources: { gpu: 0 }, transformer: { ...pre, tolerations: [{ key: "nvidia.com/gpu", value: "yes" }] } }] }), /models\[0\]\.transformer\.tolerations\[0\]: .*does not tolerate/);
+        // Without GPUs the toleration is only unused; with a matching one it is accepted.
+        assert.doesNotThrow(() => parsePlatformConfig({ ...stackRaw("dev"), models: [{ ...base, resources: { gpu: 0 }, tolerations: [{ key: "nvidia.com/gpu", value: "true" }] }] }));
+        assert.doesNotThrow(() => parsePlatformConfig({ ...stackRaw("dev"), models: [{ ...base, tolerations: [{ key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" }] }] }));
+        assert.doesNotThrow(() => parsePlatformConfig({ ...stackRaw("dev"), models: [{ ...base, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists" }] }] }));
+    });
+
     it("adds a transformer and an explainer, each with its own scaling", () => {
         const s = spec({
             transformer: { image: "ghcr.io/acme/pre:1.0.0", scaling: { minReplicas: 1, maxReplicas: 4 } },

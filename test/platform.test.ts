@@ -48,6 +48,18 @@ describe("dev stack render", () => {
         for (const r of k8sObjects) assert.match(r.provider ?? "", new RegExp(`^${provider.urn.replace(/[$]/g, "\\$")}::`), r.urn);
     });
 
+    it("mounts no ServiceAccount token in the pods that run as the namespace's default ServiceAccount (none calls the API)", () => {
+        const podSpecs = dev.manifests.flatMap((m) => {
+            const spec = (m as { spec?: { template?: { spec?: Record<string, unknown> } } }).spec?.template?.spec;
+            return spec && ["Deployment", "Job", "Service"].includes(m.kind) ? [{ what: `${m.kind} ${m.metadata.name}`, spec }] : [];
+        });
+        const asDefault = podSpecs.filter((p) => p.spec["serviceAccountName"] === undefined || p.spec["serviceAccountName"] === "default");
+        const names = asDefault.map((p) => p.what);
+        // Minio and its setup Job, the model monitor, the Broker's dead-letter sink.
+        for (const expected of [/^Deployment minio$/, /^Job /, /^Service model-monitor$/, /^Service .*dead-letter/]) assert.ok(names.some((n) => expected.test(n)), `${expected} among ${names.join(", ")}`);
+        for (const p of asDefault) assert.equal(p.spec["automountServiceAccountToken"], false, p.what);
+    });
+
     it("pins every chart to the version in components/versions.ts", () => {
         assert.equal(chart("cert-manager").inputs["version"], versions.certManager.version);
         const certManagerValues = chart("cert-manager").inputs["values"] as any;

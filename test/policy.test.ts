@@ -14,7 +14,7 @@ import { renderStack, repoRoot } from "../tools/renderStack";
 import { openAddressSpace, cidrListProblem } from "../policies/rules/clusters";
 import { credentialArgs } from "../policies/rules/data";
 import { tolerates } from "../policies/rules/workloads";
-import { stackFileConfig } from "./helpers";
+import { configErrorOf, stackFileConfig } from "./helpers";
 import { badStackFixture, container, deployment, isvc, nodeExporter, policyCases, res, shippedExemptions } from "./policyCases";
 
 const cases = policyCases();
@@ -468,7 +468,7 @@ function readStackEnvironment(stack: string): string {
 }
 
 /**
- * Issue #13: one-change misconfigurations that the config schema accepts, each rendered through the real program
+ * Issue #13: one-change misconfigurations that the config schema accepts (and, below, those it now refuses), each rendered through the real program
  * (prod's stack file with one change) and run under prod's pack config: each must be a mandatory violation of the
  * policy that names it.
  */
@@ -487,7 +487,6 @@ describe("policy pack: one-change misconfigurations of the prod stack", () => {
             "inferenceservice-latency-critical-min-replicas",
             (c) => (model(c, "fraud-xgb").transformer = { image: "ghcr.io/acme/pre:1.0.0", resources: { cpu: "100m", memory: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" }, scaling: { minReplicas: 0, maxReplicas: 3 } }),
         ],
-        ["a GPU toleration with the wrong value", "gpu-pods-tolerate-gpu-nodes", (c) => (model(c, "credit-risk-torch").tolerations = [{ key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" }])],
         ["logging: request on a monitored model", "inferenceservice-monitor-logs-complete", (c) => (model(c, "fraud-xgb").logging = "request")],
         ["an in-memory Broker", "eventing-broker-durable", (c) => (c["inferstack:eventing"] = { brokerClass: "MTChannelBasedBroker" })],
         ["Kafka topics with one replica", "eventing-broker-durable", (c) => (c["inferstack:eventing"].kafkaReplicationFactor = 1)],
@@ -509,6 +508,22 @@ describe("policy pack: one-change misconfigurations of the prod stack", () => {
                 mandatory(run).some((v) => v.policy === policy),
                 `${policy} not reported; mandatory: ${mandatory(run).map((v) => `${v.policy}: ${v.message}`).join("\n") || "none"}`,
             );
+        });
+    }
+    // Misconfigurations the config schema now refuses before anything renders (the policies stay, for what reaches the
+    // engine another way: test/policyCases.ts checks each on its own resources).
+    const refused: [string, RegExp, (c: Config) => void][] = [
+        [
+            "a GPU toleration with the wrong value",
+            /inferstack:models\[\d+\]\.tolerations\[0\]: .*does not tolerate the GPU nodes' taint nvidia\.com\/gpu=present:NoSchedule/,
+            (c) => (model(c, "credit-risk-torch").tolerations = [{ key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" }]),
+        ],
+    ];
+    for (const [what, message, change] of refused) {
+        it(`${what}: refused by the config schema`, () => {
+            const config = stackFileConfig("prod") as Config;
+            change(config);
+            assert.match(configErrorOf(Object.fromEntries(Object.entries(config).map(([k, v]) => [k.replace(/^inferstack:/, ""), v]))), message);
         });
     }
     // Staging (GKE) under staging's config: the same families where staging enforces them.

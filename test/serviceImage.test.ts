@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { versions } from "../components/versions";
-import { UsageError, planMonitorImage } from "../tools/monitorImage";
+import { UsageError, planServiceImage } from "../tools/serviceImage";
+
+const planMonitorImage = (argv: string[]) => planServiceImage("monitor", argv);
 import { configErrorOf, manifest, renderDevWith, stackRaw } from "./helpers";
 
 describe("the monitor image: built by npm run monitor:image, chosen by monitoring.monitorImage", () => {
@@ -15,6 +17,14 @@ describe("the monitor image: built by npm run monitor:image, chosen by monitorin
         assert.throws(() => planMonitorImage(["--tag", "registry.example.com/m"]), UsageError);
         assert.throws(() => planMonitorImage(["--push", "--kind", "x"]), UsageError);
         assert.throws(() => planMonitorImage(["--bogus"]), /unknown option --bogus/);
+    });
+
+    it("builds the explainer/detector image from services/ (it imports the monitor's event types), with its own Dockerfile", () => {
+        const [build] = planServiceImage("explainer", []).commands;
+        assert.deepEqual(build.slice(0, 2), ["docker", "build"]);
+        assert.match(build[3], /services\/explainer\/Dockerfile$/);
+        assert.deepEqual(build.slice(4, 6), ["-t", versions.images.explainer]);
+        assert.match(build[6], /services$/);
     });
 
     it("the monitor's Knative Service runs the configured image", async () => {
