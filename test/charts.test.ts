@@ -1597,6 +1597,15 @@ for (const stack of stacks) {
             assert.ok(!hooksOf(a).some((h) => h.active), "no active hook in kube-prometheus-stack itself");
         });
 
+        it("kube-prometheus-stack: the node exporter's container is restricted (no privilege escalation, all capabilities dropped, read-only root)", () => {
+            const c = charts.find((x) => x.chart.dir === "kube-prometheus-stack")!;
+            const exporter = allReleases(c.release).find((r) => r.chart.dir.endsWith("prometheus-node-exporter"));
+            assert.ok(exporter, "the node exporter subchart is enabled");
+            // The DaemonSet's exporter container takes the whole map as its securityContext.
+            assert.match(readChartFile(exporter.chart.dir, "templates/daemonset.yaml"), /\{\{- with \.Values\.containerSecurityContext \}\}\n\s+securityContext:\n\s+\{\{- toYaml \. \| nindent 12 \}\}/);
+            assert.deepEqual(exporter.values["containerSecurityContext"], { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+        });
+
         it("kube-prometheus-stack: waits for the cert-manager chart (its Issuer/Certificate CRDs, webhook and CA injector)", () => {
             const kps = charts.find((x) => x.chart.dir === "kube-prometheus-stack")!;
             const certManager = charts.find((x) => x.chart.dir === "cert-manager")!;

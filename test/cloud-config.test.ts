@@ -48,6 +48,18 @@ describe("cloud configuration", () => {
             expect: [/inferstack:cluster\.authorizedNetworks\[0\]/, /"office"/, /IPv4 CIDR/],
         },
         {
+            name: "a model bucket too long to leave room for its access-log bucket's default name",
+            stack: "prod",
+            mutate: (r) => (r.objectStore = { provider: "s3", modelBucket: "a".repeat(55), extraBuckets: [] }),
+            expect: [/inferstack:objectStore\.modelBucket/, /leaves no room for its access-log bucket \(a{55}-access-logs is 67 characters; bucket names allow 63\): set objectStore\.accessLogBucket/],
+        },
+        {
+            name: "an access-log bucket that is one of the model buckets",
+            stack: "staging",
+            mutate: (r) => (r.objectStore.accessLogBucket = r.objectStore.modelBucket),
+            expect: [/inferstack:objectStore\.accessLogBucket/, /must not be one of the model buckets/],
+        },
+        {
             name: "an authorized network with an octet above 255",
             stack: "prod",
             mutate: (r) => (r.cluster.authorizedNetworks = ["203.0.113.0/24", "300.1.2.0/24"]),
@@ -146,6 +158,14 @@ describe("cloud configuration", () => {
             for (const re of c.expect) assert.match(message, re);
         });
     }
+
+    it("accepts a named access-log bucket for S3 and GCS", () => {
+        for (const stack of ["prod", "staging"]) {
+            const r = raw(stack);
+            r.objectStore.accessLogBucket = "acme-audit-logs";
+            assert.equal((parsePlatformConfig(r).objectStore as { accessLogBucket?: string }).accessLogBucket, "acme-audit-logs", stack);
+        }
+    });
 
     it("accepts every well-formed IPv4 CIDR as an authorized network (the policy pack judges how open it is)", () => {
         const r = raw("prod");

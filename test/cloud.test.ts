@@ -187,19 +187,32 @@ describe("prod: EKS, S3 through IRSA, durable eventing, HA", () => {
         assert.ok(devicePluginCharts(prod)[0].dependsOn.includes(gpuNodes.urn));
     });
 
-    it("keeps model buckets private, versioned, KMS-encrypted and protected", () => {
+    it("keeps model buckets and their access-log bucket private, versioned, encrypted and protected, every access logged", () => {
         const buckets = byType(prod, "aws:s3/bucket:Bucket");
-        assert.deepEqual(buckets.map((b) => inputs(b).bucket).sort(), ["acme-inferstack-prod-models", "acme-inferstack-prod-reference"]);
+        const logBucketName = "acme-inferstack-prod-models-access-logs";
+        assert.deepEqual(buckets.map((b) => inputs(b).bucket).sort(), ["acme-inferstack-prod-models", logBucketName, "acme-inferstack-prod-reference"]);
+        const logBucket = buckets.find((b) => inputs(b).bucket === logBucketName)!;
         for (const b of buckets) {
+            const isLog = b === logBucket;
             assert.equal(b.protect, true);
             assert.equal(b.retainOnDelete, true);
             const linked = (type: string) => prod.resources.find((r) => r.type === type && (r.propertyDependencies["bucket"] ?? []).includes(b.urn));
             const block = inputs(linked("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")!);
             for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(block[flag], true, flag);
             assert.equal(inputs(linked("aws:s3/bucketVersioning:BucketVersioning")!).versioningConfiguration.status, "Enabled");
-            assert.equal(inputs(linked("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")!).rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
+            // S3 delivers access logs only to a bucket encrypted with SSE-S3.
+            assert.equal(inputs(linked("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")!).rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, isLog ? "AES256" : "aws:kms");
             assert.equal(inputs(linked("aws:s3/bucketOwnershipControls:BucketOwnershipControls")!).rule.objectOwnership, "BucketOwnerEnforced");
+            const logging = linked("aws:s3/bucketLogging:BucketLogging")!;
+            assert.ok(logging, `${inputs(b).bucket} has server access logging`);
+            assert.deepEqual(logging.propertyDependencies["targetBucket"], [logBucket.urn], "into the log bucket");
+            assert.equal(inputs(logging).targetPrefix, isLog ? "access-logs/" : `${inputs(b).bucket}/`);
         }
+        // Only S3's logging service writes there, and only for this store's buckets (no ACLs under BucketOwnerEnforced).
+        const policy = prod.resources.find((r) => r.type === "aws:s3/bucketPolicy:BucketPolicy" && (r.propertyDependencies["bucket"] ?? []).includes(logBucket.urn))!;
+        const statement = JSON.parse(inputs(policy).policy).Statement[0];
+        assert.deepEqual([statement.Effect, statement.Principal, statement.Action], ["Allow", { Service: "logging.s3.amazonaws.com" }, "s3:PutObject"]);
+        assert.equal(statement.Condition.ArnLike["aws:SourceArn"].length, 3);
     });
 
     it("lets only the model ServiceAccount assume a read-only role (IRSA), with no access key anywhere", () => {
@@ -279,17 +292,25 @@ describe("staging: GKE with Workload Identity and GCS", () => {
         assert.equal(defaultStorageClasses(staging).length, 0, "GKE's standard-rwo stays the only default class");
     });
 
-    it("keeps the bucket private and versioned, read through Workload Identity", () => {
-        const bucket = one(staging, "gcp:storage/bucket:Bucket");
-        const b = inputs(bucket);
-        assert.equal(b.uniformBucketLevelAccess, true);
-        assert.equal(b.publicAccessPrevention, "enforced");
-        assert.equal(b.versioning.enabled, true);
-        assert.equal(bucket.protect, true);
+    it("keeps the bucket and its usage-log bucket private, versioned and protected, every access logged; read through Workload Identity", () => {
+        const buckets = byType(staging, "gcp:storage/bucket:Bucket");
+        const modelBucket = String(inputs(buckets.find((x) => !String(inputs(x).name).endsWith("-access-logs"))!).name);
+        const logBucketName = `${modelBucket}-access-logs`;
+        assert.deepEqual(buckets.map((x) => inputs(x).name).sort(), [modelBucket, logBucketName].sort());
+        for (const bucket of buckets) {
+            const b = inputs(bucket);
+            assert.equal(b.uniformBucketLevelAccess, true);
+            assert.equal(b.publicAccessPrevention, "enforced");
+            assert.equal(b.versioning.enabled, true);
+            assert.deepEqual(b.logging, { logBucket: logBucketName, logObjectPrefix: b.name === logBucketName ? "access-logs" : b.name });
+            assert.deepEqual([bucket.protect, bucket.retainOnDelete], [true, true]);
+        }
         const binding = one(staging, "gcp:serviceaccount/iAMMember:IAMMember");
         assert.equal(inputs(binding).role, "roles/iam.workloadIdentityUser");
         assert.equal(inputs(binding).member, "serviceAccount:acme-ml-staging.svc.id.goog[inferstack-models/kserve-models]");
-        const reader = one(staging, "gcp:storage/bucketIAMMember:BucketIAMMember");
+        const grants = byType(staging, "gcp:storage/bucketIAMMember:BucketIAMMember").map((r) => [inputs(r).role, inputs(r).member]);
+        assert.deepEqual(grants.find(([role]) => role === "roles/storage.objectCreator"), ["roles/storage.objectCreator", "group:cloud-storage-analytics@google.com"], "Cloud Storage writes the usage logs");
+        const reader = byType(staging, "gcp:storage/bucketIAMMember:BucketIAMMember").find((r) => inputs(r).role === "roles/storage.objectViewer")!;
         assert.equal(inputs(reader).role, "roles/storage.objectViewer");
         const sa = manifest(staging, "ServiceAccount", "kserve-models") as any;
         assert.match(sa.metadata.annotations["iam.gke.io/gcp-service-account"], /@.*\.iam\.gserviceaccount\.com$/);
@@ -320,6 +341,19 @@ describe("aks: AKS with Entra ID, workload identity and Azure Blob", () => {
         assert.equal(inputs(vault).properties.enablePurgeProtection, true);
     });
 
+    it("rotates the KMS key yearly and sends the API server's audit log to a Log Analytics workspace", () => {
+        const key = inputs(one(aks, "azure-native:keyvault:Key"));
+        assert.deepEqual(key.properties.rotationPolicy.lifetimeActions, [{ action: { type: "rotate" }, trigger: { timeAfterCreate: "P365D" } }]);
+        assert.equal(key.properties.rotationPolicy.attributes, undefined, "no expiry: the version the cluster names stays usable after a rotation");
+        const cluster = one(aks, "azure-native:containerservice:ManagedCluster");
+        const workspace = one(aks, "azure-native:operationalinsights:Workspace");
+        assert.equal(workspace.protect, true);
+        const settings = byType(aks, "azure-native:monitor:DiagnosticSetting");
+        const audit = settings.find((s) => (s.propertyDependencies["resourceUri"] ?? []).includes(cluster.urn))!;
+        assert.deepEqual(inputs(audit).logs, [{ category: "kube-audit-admin", enabled: true }]);
+        assert.deepEqual(audit.propertyDependencies["workspaceId"], [workspace.urn]);
+    });
+
     it("keeps the storage account private (no public blobs, no shared keys), versioned, and read through workload identity", () => {
         const account = one(aks, "azure-native:storage:StorageAccount");
         const a = inputs(account);
@@ -334,6 +368,11 @@ describe("aks: AKS with Entra ID, workload identity and Azure Blob", () => {
         assert.match(federated.issuer, /^https:\/\/.*oic\.prod-aks\.azure\.com\//);
         const readers = byType(aks, "azure-native:authorization:RoleAssignment").map((r) => inputs(r).roleDefinitionId);
         assert.ok(readers.some((id: string) => id.endsWith("/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")), "Storage Blob Data Reader");
+        // Every blob read, write and delete goes to the cluster's workspace (a diagnostic setting on the blob service).
+        const blobLogs = byType(aks, "azure-native:monitor:DiagnosticSetting").find((s) => (s.propertyDependencies["resourceUri"] ?? []).includes(account.urn))!;
+        assert.match(inputs(blobLogs).resourceUri, /\/blobServices\/default$/);
+        assert.deepEqual(inputs(blobLogs).logs.map((l: { category: string; enabled: boolean }) => [l.category, l.enabled]), [["StorageRead", true], ["StorageWrite", true], ["StorageDelete", true]]);
+        assert.deepEqual(blobLogs.propertyDependencies["workspaceId"], [one(aks, "azure-native:operationalinsights:Workspace").urn]);
         const sa = manifest(aks, "ServiceAccount", "kserve-models") as any;
         assert.match(sa.metadata.annotations["azure.workload.identity/client-id"], /\S/);
         for (const m of isvcs(aks)) assert.equal(m.spec.predictor.labels["azure.workload.identity/use"], "true", "the webhook injects the token into the model pods");

@@ -48,6 +48,22 @@ describe("dev stack render", () => {
         for (const r of k8sObjects) assert.match(r.provider ?? "", new RegExp(`^${provider.urn.replace(/[$]/g, "\\$")}::`), r.urn);
     });
 
+    it("names the provider in one place: the Platform's providers option (components below inherit it through parent)", () => {
+        const platform = readFileSync(path.join(repoRoot, "components", "platform", "platform.ts"), "utf8");
+        assert.match(platform, /super\("inferstack:platform:Platform", name, \{\}, \{ \.\.\.opts, providers: withProvider\(opts\?\.providers, args\.cluster\.provider\) \}\)/);
+        // Outside the cluster variants (which create the provider and install their own add-ons with it) and the
+        // Platform, no component takes a Kubernetes provider as an argument or passes one on.
+        const sources = (dir: string): string[] =>
+            readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+        // Being converted by its owner.
+        const pending = new Set([path.join("components", "monitoring", "adversarialDetector.ts")]);
+        const offenders = sources(path.join(repoRoot, "components"))
+            .map((f) => path.relative(repoRoot, f))
+            .filter((f) => !f.startsWith(path.join("components", "cluster")) && f !== path.join("components", "platform", "platform.ts") && !pending.has(f))
+            .filter((f) => /provider: k8s\.Provider|provider: (args|ctx)\.provider\b|\{ parent: this, provider \}/.test(readFileSync(path.join(repoRoot, f), "utf8")));
+        assert.deepEqual(offenders, []);
+    });
+
     it("mounts no ServiceAccount token in the pods that run as the namespace's default ServiceAccount (none calls the API)", () => {
         const podSpecs = dev.manifests.flatMap((m) => {
             const spec = (m as { spec?: { template?: { spec?: Record<string, unknown> } } }).spec?.template?.spec;

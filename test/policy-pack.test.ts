@@ -35,7 +35,7 @@ import {
 import type { OfflineResource, PackConfig } from "../policies/offline";
 import { policies } from "../policies/rules";
 import { repoRoot } from "../tools/renderStack";
-import { deployment, nodeExporter } from "./policyCases";
+import { chartDefaultNodeExporterSecurityContext, deployment, nodeExporter } from "./policyCases";
 
 const packDir = path.join(repoRoot, "policies");
 const levels: Record<string, EnforcementLevel> = { advisory: EnforcementLevel.ADVISORY, mandatory: EnforcementLevel.MANDATORY, disabled: EnforcementLevel.DISABLED, remediate: EnforcementLevel.REMEDIATE };
@@ -180,12 +180,13 @@ function packContract(getPack: () => RunningPack) {
             assert.ok(summary(await analyze(client, other)).some(([p, l]) => p === "pods-no-host-access" && l === EnforcementLevel.MANDATORY), other.name);
         }
         const stack = await analyzeStack(client, [nodeExporter()]);
-        // Two reviewed exemptions apply to it: host access, and the chart's container security context.
-        assert.deepEqual(summary(stack), [["policy-exemptions", EnforcementLevel.ADVISORY], ["policy-exemptions", EnforcementLevel.ADVISORY]]);
-        assert.deepEqual(stack.map((d) => d.getUrn()), [nodeExporter().urn, nodeExporter().urn]);
-        const messages = stack.map((d) => d.getMessage()).join("\n");
-        assert.match(messages, /DaemonSet monitoring\/kps-prometheus-node-exporter: pods-no-host-access waived by exemption \("kube-prometheus-stack's node exporter.*hostNetwork is true/);
-        assert.match(messages, /DaemonSet monitoring\/kps-prometheus-node-exporter: containers-restricted waived by exemption \("kube-prometheus-stack 88\.5\.3 renders.*allowPrivilegeEscalation: false/);
+        // One reviewed exemption applies to it: host access (its container is restricted by the Monitoring component's values).
+        assert.deepEqual(summary(stack), [["policy-exemptions", EnforcementLevel.ADVISORY]]);
+        assert.deepEqual(stack.map((d) => d.getUrn()), [nodeExporter().urn]);
+        assert.match(stack[0].getMessage(), /DaemonSet monitoring\/kps-prometheus-node-exporter: pods-no-host-access waived by exemption \("kube-prometheus-stack's node exporter.*hostNetwork is true/);
+        // With the chart's default container securityContext, nothing waives containers-restricted any more.
+        const chartDefault = summary(await analyze(client, nodeExporter({ container: { securityContext: chartDefaultNodeExporterSecurityContext } })));
+        assert.deepEqual(chartDefault, [["containers-restricted", EnforcementLevel.MANDATORY]]);
     });
 }
 

@@ -15,7 +15,7 @@ import { openAddressSpace, cidrListProblem } from "../policies/rules/clusters";
 import { credentialArgs } from "../policies/rules/data";
 import { tolerates } from "../policies/rules/workloads";
 import { configErrorOf, stackFileConfig } from "./helpers";
-import { badStackFixture, container, deployment, isvc, nodeExporter, policyCases, res, shippedExemptions } from "./policyCases";
+import { badStackFixture, chartDefaultNodeExporterSecurityContext, container, deployment, isvc, nodeExporter, policyCases, res, shippedExemptions } from "./policyCases";
 
 const cases = policyCases();
 const stacks = readdirSync(path.join(repoRoot, "stacks"))
@@ -164,8 +164,13 @@ describe("policy pack: the families of issue #13", () => {
         assert.match(prod.map((v) => v.message).join("\n"), /scheme "hf" is not allowed in this environment[\s\S]*scheme "oci" is not allowed/);
     });
 
-    it("environment levels: prod blocks on every posture policy but the two whose fix is a component change; dev only advises on Minio and the in-memory Broker", async () => {
-        const prodAdvisory = ["pods-no-default-token", "buckets-access-logged", "policy-exemptions"];
+    it("environment levels: prod blocks on every posture policy; dev only advises on Minio and the in-memory Broker", async () => {
+        const prodAdvisory = ["policy-exemptions"];
+        // Mandatory in staging too since the components satisfy them (default tokens, bucket logging; the AKS key's
+        // rotation and audit log, which the aks stack runs under staging's config).
+        for (const name of ["pods-no-default-token", "buckets-access-logged", "kms-keys-rotated", "cluster-control-plane-logging"]) {
+            for (const env of ["staging", "prod"]) assert.equal(resolvePolicyConfig(policies.find((p) => p.name === name)!, packConfig(env)).level, "mandatory", `${name} in ${env}`);
+        }
         for (const p of policies) assert.equal(resolvePolicyConfig(p, packConfig("prod")).level, prodAdvisory.includes(p.name) ? "advisory" : "mandatory", p.name);
         const minio = cases["object-store-durable"].fail;
         assert.deepEqual([...new Set(own("object-store-durable", await runPolicies(only("object-store-durable"), minio, envConfig("dev", ["object-store-durable"]))).map((v) => v.level))], ["advisory"]);
@@ -307,15 +312,11 @@ function devicePlugin(namespace = "nvidia-device-plugin") {
 }
 
 describe("policy pack: exemptions", () => {
-    it("without an exemption, the node exporter trips pods-no-host-access (host network and PID, /proc, /sys, /) and containers-restricted only", async () => {
+    it("without an exemption, the node exporter trips pods-no-host-access only (host network and PID, /proc, /sys, /): its container is restricted", async () => {
         const run = await runPolicies(policies, [nodeExporter()], {});
-        assert.deepEqual([...new Set(mandatory(run).map((v) => v.policy))].sort(), ["containers-restricted", "pods-no-host-access"]);
-        assert.deepEqual(
-            mandatory(run)
-                .filter((v) => v.policy === "containers-restricted")
-                .map((v) => v.message),
-            ["monitoring/kps-prometheus-node-exporter spec.template.spec container node-exporter: set securityContext allowPrivilegeEscalation: false and capabilities.drop: [ALL] (the restricted Pod Security Standard)."],
-        );
+        assert.deepEqual([...new Set(mandatory(run).map((v) => v.policy))].sort(), ["pods-no-host-access"]);
+        const container = (nodeExporter().inputs as { spec: { template: { spec: { containers: { securityContext: unknown }[] } } } }).spec.template.spec.containers[0];
+        assert.deepEqual(container.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true });
         assert.deepEqual(
             mandatory(run)
                 .filter((v) => v.policy === "pods-no-host-access")
@@ -329,12 +330,18 @@ describe("policy pack: exemptions", () => {
         it(`${env}: the node exporter passes through its exemptions, which policy-exemptions reports`, async () => {
             const run = await runPolicies(policies, [nodeExporter()], packConfig(env));
             assert.deepEqual(mandatory(run), []);
-            assert.deepEqual(run.violations.map((v) => [v.policy, v.level, v.urn]), [["policy-exemptions", "advisory", nodeExporter().urn], ["policy-exemptions", "advisory", nodeExporter().urn]]);
+            assert.deepEqual(run.violations.map((v) => [v.policy, v.level, v.urn]), [["policy-exemptions", "advisory", nodeExporter().urn]]);
             const host = run.violations.find((v) => /pods-no-host-access waived/.test(v.message));
             assert.match(host?.message ?? "", /^DaemonSet monitoring\/kps-prometheus-node-exporter: pods-no-host-access waived by exemption \("kube-prometheus-stack's node exporter .*"\): .*hostNetwork is true.* \| .*hostPID is true.*volume root is a hostPath/);
-            const restricted = run.violations.find((v) => /containers-restricted waived/.test(v.message));
-            assert.match(restricted?.message ?? "", /^DaemonSet monitoring\/kps-prometheus-node-exporter: containers-restricted waived by exemption \("kube-prometheus-stack 88\.5\.3 renders the node exporter container .*"\): .*allowPrivilegeEscalation: false and capabilities\.drop: \[ALL\]/);
-            assert.deepEqual(run.exemptions.map((e) => [e.policy, e.exemption.name, e.findings.length]).sort(), [["containers-restricted", "kps-prometheus-node-exporter", 1], ["pods-no-host-access", "kps-prometheus-node-exporter", 5]]);
+            assert.deepEqual(run.exemptions.map((e) => [e.policy, e.exemption.name, e.findings.length]).sort(), [["pods-no-host-access", "kps-prometheus-node-exporter", 5]]);
+        });
+
+        it(`${env}: the node exporter's container with the chart's default securityContext fails containers-restricted (no exemption)`, async () => {
+            const run = await runPolicies(policies, [nodeExporter({ container: { securityContext: chartDefaultNodeExporterSecurityContext } })], packConfig(env));
+            assert.deepEqual(
+                mandatory(run).map((v) => [v.policy, v.message]),
+                [["containers-restricted", "monitoring/kps-prometheus-node-exporter spec.template.spec container node-exporter: set securityContext allowPrivilegeEscalation: false and capabilities.drop: [ALL] (the restricted Pod Security Standard)."]],
+            );
         });
     }
 
@@ -357,8 +364,9 @@ describe("policy pack: exemptions", () => {
     it("an exemption never silences another policy", async () => {
         const r = nodeExporter({ container: { image: "quay.io/prometheus/node-exporter:latest", securityContext: { privileged: true }, env: [{ name: "API_TOKEN", value: "abc123abc123" }] } });
         const run = await runPolicies(policies, [r], packConfig("prod"));
-        assert.deepEqual([...new Set(mandatory(run).map((v) => v.policy))].sort(), ["containers-not-privileged", "images-pinned", "no-plaintext-credentials"]);
-        assert.deepEqual(run.exemptions.map((e) => e.policy).sort(), ["containers-restricted", "pods-no-host-access"]);
+        // (the override replaces the container's restricted securityContext, so containers-restricted fails too)
+        assert.deepEqual([...new Set(mandatory(run).map((v) => v.policy))].sort(), ["containers-not-privileged", "containers-restricted", "images-pinned", "no-plaintext-credentials"]);
+        assert.deepEqual(run.exemptions.map((e) => e.policy).sort(), ["pods-no-host-access"]);
         // An exemption listed for one policy is no exemption for another, even for the same workload.
         const elsewhere = await runPolicies(policies, [r], { "containers-not-privileged": { exemptions: [] }, "pods-no-host-access": { exemptions: shippedExemptions("prod", "pods-no-host-access") } });
         assert.ok(mandatory(elsewhere).some((v) => v.policy === "containers-not-privileged"));
@@ -441,7 +449,7 @@ describe("policy pack: exemptions", () => {
         for (const env of environments) {
             assert.deepEqual(names(shippedExemptions(env, "pods-no-host-access")), [nodeExporterName, devicePluginName], env);
             assert.deepEqual(names(shippedExemptions(env, "pods-run-as-non-root")), [devicePluginName], env);
-            assert.deepEqual(names(shippedExemptions(env, "containers-restricted")), [nodeExporterName], env);
+            assert.deepEqual(names(shippedExemptions(env, "containers-restricted")), [], `${env}: the node exporter's container is restricted by the Monitoring component's values`);
         }
         const fixture = nodeExporter().inputs as { metadata: { name: string; namespace: string } };
         assert.deepEqual({ kind: "DaemonSet", namespace: fixture.metadata.namespace, name: fixture.metadata.name }, nodeExporterName);
@@ -455,7 +463,7 @@ describe("policy pack: exemptions", () => {
             const r = policyCli(["--resources", file, "--environment", "prod"]);
             assert.equal(r.status, 0, r.out);
             assert.match(r.out, /ADVISORY +policy-exemptions\n +resource: kubernetes:apps\/v1:DaemonSet monitoring\/kps-prometheus-node-exporter\n +DaemonSet monitoring\/kps-prometheus-node-exporter: pods-no-host-access waived/);
-            assert.match(r.out, /0 mandatory, 4 advisory violations; 0 remediations; 4 waived by exemptions/);
+            assert.match(r.out, /0 mandatory, 3 advisory violations; 0 remediations; 3 waived by exemptions/);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
@@ -476,7 +484,6 @@ describe("policy pack: one-change misconfigurations of the prod stack", () => {
     type Config = Record<string, any>;
     const model = (c: Config, name: string): Config => (c["inferstack:models"] as Config[]).find((m) => m.name === name)!;
     const cases: [string, string, (c: Config) => void][] = [
-        ["a model's runtimeVersion: latest", "images-pinned", (c) => (model(c, "churn-sklearn").stable.runtimeVersion = "latest")],
         ["the internet as two /1 authorized networks", "cluster-private-endpoint", (c) => (c["inferstack:cluster"].authorizedNetworks = ["0.0.0.0/1", "128.0.0.0/1"])],
         ["a password in a model's args", "no-plaintext-credentials", (c) => (model(c, "churn-sklearn").stable.args = ["--password=hunter2"])],
         ["an Azure connection string in a model's env", "no-plaintext-credentials", (c) => (model(c, "churn-sklearn").stable.env = [{ name: "STORE", value: "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=bXlrZXlteWtleQ==;" }])],
@@ -487,7 +494,6 @@ describe("policy pack: one-change misconfigurations of the prod stack", () => {
             "inferenceservice-latency-critical-min-replicas",
             (c) => (model(c, "fraud-xgb").transformer = { image: "ghcr.io/acme/pre:1.0.0", resources: { cpu: "100m", memory: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" }, scaling: { minReplicas: 0, maxReplicas: 3 } }),
         ],
-        ["logging: request on a monitored model", "inferenceservice-monitor-logs-complete", (c) => (model(c, "fraud-xgb").logging = "request")],
         ["an in-memory Broker", "eventing-broker-durable", (c) => (c["inferstack:eventing"] = { brokerClass: "MTChannelBasedBroker" })],
         ["Kafka topics with one replica", "eventing-broker-durable", (c) => (c["inferstack:eventing"].kafkaReplicationFactor = 1)],
         ["single-replica control planes", "control-planes-ha", (c) => (c["inferstack:serving"].controlPlaneReplicas = 1)],
@@ -518,6 +524,9 @@ describe("policy pack: one-change misconfigurations of the prod stack", () => {
             /inferstack:models\[\d+\]\.tolerations\[0\]: .*does not tolerate the GPU nodes' taint nvidia\.com\/gpu=present:NoSchedule/,
             (c) => (model(c, "credit-risk-torch").tolerations = [{ key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" }]),
         ],
+        ["a model's runtimeVersion: latest", /inferstack:models\[\d+\]\.stable\.runtimeVersion: got "latest"; must name a pinned runtime image tag/, (c) => (model(c, "churn-sklearn").stable.runtimeVersion = "latest")],
+        ["logging: request on a monitored model", /inferstack:models\[\d+\]\.logging: got "request"; must be all while the model is monitored \(allowed values: all; got request\)/, (c) => (model(c, "fraud-xgb").logging = "request")],
+        ["an authorized network with host bits set", /inferstack:cluster\.authorizedNetworks\[0\]: got "203\.0\.113\.7\/24"; must be an IPv4 CIDR with no host bits/, (c) => (c["inferstack:cluster"].authorizedNetworks = ["203.0.113.7/24"])],
     ];
     for (const [what, message, change] of refused) {
         it(`${what}: refused by the config schema`, () => {

@@ -48,10 +48,15 @@ export const isvc = (over: { name?: string; predictor?: Record<string, unknown>;
 };
 
 /**
- * The node-exporter DaemonSet as kube-prometheus-stack 88.5.3 renders it (subchart prometheus-node-exporter 4.56.1,
- * release `kps` in namespace `monitoring`: hostNetwork, hostPID, hostPath /proc /sys /), with resources set.
+ * The node-exporter DaemonSet as kube-prometheus-stack 88.5.3 renders it with the Monitoring component's values
+ * (subchart prometheus-node-exporter 4.56.1, release `kps` in namespace `monitoring`: hostNetwork, hostPID, hostPath
+ * /proc /sys /), with resources set and the container restricted (`containerSecurityContext`: no privilege
+ * escalation, all capabilities dropped, read-only root; the chart's default sets only the last).
  */
 export const nodeExporterManifest = JSON.parse(readFileSync(path.join(__dirname, "fixtures", "policy", "kps-node-exporter-daemonset.json"), "utf8")) as Record<string, any>;
+
+/** The node exporter container's securityContext with the chart's default values (no Monitoring component values). */
+export const chartDefaultNodeExporterSecurityContext = { readOnlyRootFilesystem: true };
 
 /** That DaemonSet as a resource; `kind`, `name`, `namespace` and `container` (merged into its one container) vary it. */
 export function nodeExporter(over: { kind?: string; name?: string; namespace?: string; container?: Record<string, unknown>; resourceName?: string } = {}): OfflineResource {

@@ -4,8 +4,6 @@ import { containerResources, pinnedChart, platformNamespace } from "../kubernete
 import { versions } from "../versions";
 
 export interface CertManagerArgs {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
     /** Namespace to install into. Default: cert-manager. */
     namespace?: string;
     /** Replicas of the controller, webhook and CA injector (2+ for HA). Default: 1. */
@@ -41,7 +39,7 @@ export class CertManager extends pulumi.ComponentResource {
     constructor(name: string, args: CertManagerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:certManager:CertManager", name, {}, opts);
         const replicaCount = args.replicas ?? 1;
-        const child = { parent: this, provider: args.provider };
+        const child = { parent: this };
         this.namespace = platformNamespace(name, args.namespace ?? "cert-manager", child).metadata.name;
         this.chart = pinnedChart(
             name,

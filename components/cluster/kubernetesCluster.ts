@@ -11,9 +11,8 @@ export interface NodeCount {
     desired: number;
 }
 
-/** Taint and label every GPU node pool carries, on every cloud (ModelService tolerates this taint). */
-export const gpuTaint = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
-export const gpuNodeLabel = { "inferstack.io/gpu": "true" };
+/** Taint and label every GPU node pool carries, on every cloud (ModelService tolerates this taint): see gpuTaint.ts. */
+export { gpuNodeLabel, gpuTaint } from "./gpuTaint";
 
 /** A node pool as the platform sees it: enough to place GPU models and to size the control planes. */
 export interface NodePool {

@@ -7,8 +7,6 @@ import { KnativeEventing } from "./knativeEventing";
 import { KnativeServing } from "./knativeServing";
 
 export interface InferenceBrokerArgs {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
     /** The Eventing install (broker class, its config and ingress host); the Broker waits for it to be Ready. */
     eventing: KnativeEventing;
     /** The Serving install; the dead-letter sink is a Knative Service and waits for it to be Ready. */
@@ -51,7 +49,7 @@ export class InferenceBroker extends pulumi.ComponentResource {
         super("inferstack:knative:InferenceBroker", name, {}, opts);
         this.brokerName = args.brokerName ?? "default";
         this.namespace = pulumi.output(args.namespace);
-        const child = { parent: this, provider: args.provider, customTimeouts: readyTimeouts.controlPlane };
+        const child = { parent: this, customTimeouts: readyTimeouts.controlPlane };
 
         // Dead letters are logged by event_display (one replica kept warm so none are lost to a cold start).
         const sinkName = `${this.brokerName}-dead-letter`;
@@ -70,6 +68,8 @@ export class InferenceBroker extends pulumi.ComponentResource {
                     template: {
                         metadata: { annotations: { "autoscaling.knative.dev/min-scale": "1" } },
                         spec: {
+                            // The sink only logs the events it receives: no Kubernetes API, so no ServiceAccount token.
+                            automountServiceAccountToken: false,
                             containers: [
                                 {
                                     name: "event-display",

@@ -8,8 +8,6 @@ import { KnativeOperator } from "./knativeOperator";
 export type BrokerClass = "MTChannelBasedBroker" | "Kafka";
 
 export interface KnativeEventingArgs {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
     /** The operator that reconciles the KnativeEventing resource. */
     operator: KnativeOperator;
     /** Default class of new Brokers. */
@@ -59,7 +57,7 @@ export class KnativeEventing extends pulumi.ComponentResource {
             throw new pulumi.ResourceError("KnativeEventing: kafkaBootstrapServers is required with brokerClass Kafka", this);
         }
         const nsName = "knative-eventing";
-        this.namespace = platformNamespace(name, nsName, { parent: this, provider: args.provider }).metadata.name;
+        this.namespace = platformNamespace(name, nsName, { parent: this }).metadata.name;
         this.brokerClass = args.brokerClass;
         const kafka = args.brokerClass === "Kafka";
 
@@ -87,7 +85,7 @@ export class KnativeEventing extends pulumi.ComponentResource {
                         : {}),
                 },
             },
-            { parent: this, provider: args.provider, dependsOn: [args.operator.chart], customTimeouts: readyTimeouts.controlPlane },
+            { parent: this, dependsOn: [args.operator.chart], customTimeouts: readyTimeouts.controlPlane },
         );
 
         if (kafka) {

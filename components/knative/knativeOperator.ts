@@ -4,8 +4,6 @@ import { pinnedChart, platformNamespace } from "../kubernetes";
 import { versions } from "../versions";
 
 export interface KnativeOperatorArgs {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
     /** Namespace of the operator. Default: knative-operator. */
     namespace?: string;
 }
@@ -23,7 +21,7 @@ export class KnativeOperator extends pulumi.ComponentResource {
 
     constructor(name: string, args: KnativeOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:knative:KnativeOperator", name, {}, opts);
-        const child = { parent: this, provider: args.provider };
+        const child = { parent: this };
         this.namespace = platformNamespace(name, args.namespace ?? "knative-operator", child).metadata.name;
         this.chart = pinnedChart(name, versions.knativeOperator, { namespace: this.namespace }, child);
         this.registerOutputs({ namespace: this.namespace });

@@ -21,8 +21,6 @@ export interface AutoscalerDefaults {
 }
 
 export interface KnativeServingArgs {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
     /** The operator that reconciles the KnativeServing resource. */
     operator: KnativeOperator;
     /** DNS domain for service URLs (`<name>.<namespace>.<domain>`). */
@@ -106,7 +104,7 @@ export class KnativeServing extends pulumi.ComponentResource {
 
     constructor(name: string, args: KnativeServingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:knative:KnativeServing", name, {}, opts);
-        this.namespace = platformNamespace(name, "knative-serving", { parent: this, provider: args.provider }).metadata.name;
+        this.namespace = platformNamespace(name, "knative-serving", { parent: this }).metadata.name;
         this.serving = new k8s.apiextensions.CustomResource(
             name,
             {
@@ -122,7 +120,7 @@ export class KnativeServing extends pulumi.ComponentResource {
                     config: knativeServingConfig(args, this.ingressClass),
                 },
             },
-            { parent: this, provider: args.provider, dependsOn: [args.operator.chart], customTimeouts: readyTimeouts.controlPlane },
+            { parent: this, dependsOn: [args.operator.chart], customTimeouts: readyTimeouts.controlPlane },
         );
         this.domain = pulumi.output(args.domain);
         this.registerOutputs({ namespace: this.namespace, domain: this.domain });

@@ -4,8 +4,6 @@ import { awaitInjectedCaBundles, pinnedChart, platformNamespace } from "../kuber
 import { versions } from "../versions";
 
 export interface KServeArgs {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
     /** Namespace of the KServe controller. Default: kserve. */
     namespace?: string;
     /** Domain of model URLs (the same as Knative's). */
@@ -58,7 +56,7 @@ export class KServe extends pulumi.ComponentResource {
 
     constructor(name: string, args: KServeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:kserve:KServe", name, {}, opts);
-        const child = { parent: this, provider: args.provider };
+        const child = { parent: this };
         this.namespace = platformNamespace(name, args.namespace ?? "kserve", child).metadata.name;
         this.crds = pinnedChart(`${name}-crd`, versions.kserve.crds, { namespace: this.namespace }, child);
         this.chart = pinnedChart(

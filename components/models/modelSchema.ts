@@ -7,6 +7,7 @@ import { monitorSettingsSchema } from "../monitoring/monitoringSchema";
 import { rolloutSchema } from "./rolloutSchema";
 import { dns1123Subdomain, goDurationSeconds, quantity, quantityValue, replicas } from "../schemaPrimitives";
 import { azureStorageUrl } from "../storage/objectStoreSchema";
+import { gpuTaint, tolerates } from "../cluster/gpuTaint";
 
 /** Frameworks a model entry may name; each maps onto a KServe model format or a custom container. */
 export const frameworks = [
@@ -442,6 +443,23 @@ const toleration = z
         if (t.tolerationSeconds !== undefined && t.effect !== "NoExecute") ctx.addIssue({ code: "custom", path: ["tolerationSeconds"], message: "needs effect NoExecute (Kubernetes)" });
     });
 
+/**
+ * A component that asks for GPUs must not carry a toleration aimed at the GPU nodes' taint (its key) that does not
+ * tolerate it: the scheduler would keep it off the GPU nodes (the platform adds its own toleration beside it, but a
+ * wrong value or effect is a mistake the config should name).
+ */
+function checkGpuTolerations(c: { resources: { gpu: number }; tolerations: { key: string; operator: string; value?: string; effect?: string }[] }, path: (string | number)[], ctx: z.RefinementCtx): void {
+    if (c.resources.gpu <= 0) return;
+    c.tolerations.forEach((t, i) => {
+        if (t.key !== gpuTaint.key || tolerates(t, gpuTaint)) return;
+        ctx.addIssue({
+            code: "custom",
+            path: [...path, "tolerations", i],
+            message: `does not tolerate the GPU nodes' taint ${gpuTaint.key}=${gpuTaint.value}:${gpuTaint.effect}: with key ${gpuTaint.key} use value "${gpuTaint.value}" (operator Equal) or operator Exists, with effect ${gpuTaint.effect} or none; or remove it (the platform adds a GPU toleration itself)`,
+        });
+    });
+}
+
 /** Where a component's pods run: each maps 1:1 onto the component's pod spec in KServe. */
 const placement = {
     nodeSelector: z.record(z.string(), z.string()).default({}),
@@ -532,7 +550,12 @@ const modelVersionShape = z
     .object({
         storageUri: storageUri.optional(),
         /** Runtime image tag override (`runtimeVersion`) or, for `custom`, the full image reference. */
-        runtimeVersion: z.string().optional(),
+        runtimeVersion: z
+            .string()
+            .refine((v) => v.trim() !== "" && v !== "latest", {
+                message: "must name a pinned runtime image tag (e.g. v0.20.0), not latest or empty: KServe puts it on the runtime's image, and latest moves under every cold start; leave runtimeVersion out for the ServingRuntime's pinned default",
+            })
+            .optional(),
         image: z.string().optional(),
         /** custom only: the numeric user of the image (default 1000, KServe's convention), and its group. */
         runAsUser: runAsUser.optional(),
@@ -575,6 +598,7 @@ export const sidecarComponent = z
     .strict()
     .superRefine((c, ctx) => {
         checkProbes(c, [], ctx);
+        checkGpuTolerations(c, [], ctx);
         // KServe's webhook (kserve/kserve@v0.20.0:pkg/apis/serving/v1beta1/component.go, validateReplicas) checks
         // every component's replicas, an unset minReplicas counting as 1.
         if ((c.scaling.minReplicas ?? 1) > c.scaling.maxReplicas) {
@@ -632,6 +656,7 @@ export const modelSchema = z
     .strict()
     .superRefine((m, ctx) => {
         const isCustom = m.framework === "custom";
+        checkGpuTolerations(m, [], ctx);
         for (const key of ["stable", "canary"] as const) {
             const v = m[key];
             if (!v) continue;

@@ -2,13 +2,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultRunAsUser, frameworkRuntime, type ModelConfig } from "./modelSchema";
 import { modelVersionAnnotation, modelVersionId } from "./rolloutSchema";
-import { gpuTaint } from "../cluster/kubernetesCluster";
+import { gpuTaint, tolerates } from "../cluster/gpuTaint";
 import { awaitReadyAnnotation, readyTimeouts } from "../kubernetes";
 import { restrictedSecurityContext } from "../podSecurity";
 
 export interface ModelServiceArgs {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
     /** Namespace of the InferenceService (the Broker's namespace, so the logger stays in-namespace). */
     namespace: pulumi.Input<string>;
     /** The model entry from the stack config: framework, versions, canary, scaling, resources. */
@@ -92,7 +90,9 @@ type Container = Version | Sidecar;
 
 /** A component's pod-level fields, each exactly as the config writes them; a GPU pod also tolerates the GPU taint. */
 function podFields(c: Pick<Sidecar, "nodeSelector" | "tolerations" | "affinity" | "topologySpreadConstraints" | "imagePullSecrets" | "annotations">, gpu: number) {
-    const needsGpuToleration = gpu > 0 && !c.tolerations.some((t) => t.key === gpuToleration.key);
+    // Only a toleration that actually tolerates the taint (the scheduler's matching: key, value unless Exists, effect)
+    // makes the platform's unnecessary; one with the GPU key but another value or effect does not.
+    const needsGpuToleration = gpu > 0 && !c.tolerations.some((t) => tolerates(t, gpuTaint));
     const tolerations = needsGpuToleration ? [...c.tolerations, gpuToleration] : c.tolerations;
     const annotations = c.annotations && Object.keys(c.annotations).length > 0 ? c.annotations : undefined;
     return {
@@ -289,7 +289,7 @@ export class ModelService extends pulumi.ComponentResource {
                 },
                 spec: inferenceServiceSpec(m, args.serviceAccountName, args.loggerUrl, args.podLabels),
             },
-            { parent: this, provider: args.provider, dependsOn: args.dependsOn, customTimeouts: readyTimeouts.model },
+            { parent: this, dependsOn: args.dependsOn, customTimeouts: readyTimeouts.model },
         );
         // Without Istio (KServe's `disableIstioVirtualHost`), only the predictor's Knative route exists: the
         // `<model>.<ns>.<domain>` host is not routed. With a transformer, the entry point is the transformer.

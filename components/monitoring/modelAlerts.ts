@@ -4,8 +4,6 @@ import { MonitorAlertSettings, modelAlertRules } from "./modelAlertRules";
 import { partOfLabel } from "../kubernetes";
 
 export interface ModelAlertsArgs {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
     /** InferenceService name. */
     model: string;
     /** Namespace of the InferenceService (the rule lives beside it). */
@@ -45,7 +43,7 @@ export class ModelAlerts extends pulumi.ComponentResource {
                     modelAlertRules({ model: args.model, namespace, maxP95LatencySeconds: args.maxP95LatencySeconds, monitor: args.monitor }),
                 ),
             },
-            { parent: this, provider: args.provider, dependsOn: args.dependsOn },
+            { parent: this, dependsOn: args.dependsOn },
         );
         this.ruleName = rule.metadata.name;
         this.registerOutputs({ ruleName: this.ruleName });

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { EVENT_TYPES } from "../../services/monitor/src/eventTypes";
+import { EVENT_TYPES } from "../../services/shared/eventTypes";
 import type { ModelConfig } from "../models/modelSchema";
 import { InferenceBroker } from "../knative/inferenceBroker";
 import { KnativeServing } from "../knative/knativeServing";
@@ -24,8 +24,6 @@ export interface MonitoredModel {
 }
 
 export interface ModelMonitorArgs {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
     /** Namespace of the models and the Broker; the monitor runs there too. */
     namespace: pulumi.Input<string>;
     /** The Broker the models log to; the Triggers wait for it to be Ready. */
@@ -87,10 +85,10 @@ export class ModelMonitor extends pulumi.ComponentResource {
     constructor(name: string, args: ModelMonitorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:monitoring:ModelMonitor", name, {}, opts);
         if (args.models.length === 0) throw new pulumi.ResourceError("ModelMonitor: models must list at least one model", this);
-        const child = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
+        const child = { parent: this, dependsOn: args.dependsOn };
         // The Knative Service and the Triggers are readiness-gated (`up` ends with the monitor subscribed), each
         // after the controller that serves it; a Trigger turns Ready once its subscriber (the monitor) resolves.
-        const gated = { parent: this, provider: args.provider, customTimeouts: readyTimeouts.controlPlane };
+        const gated = { parent: this, customTimeouts: readyTimeouts.controlPlane };
         const serviceName = "model-monitor";
         const labels = { "app.kubernetes.io/name": serviceName, ...partOfLabel };
         const configJson = JSON.stringify(monitorConfig(args.models), null, 2);
@@ -118,6 +116,9 @@ export class ModelMonitor extends pulumi.ComponentResource {
                             },
                         },
                         spec: {
+                            // The monitor never calls the Kubernetes API: no ServiceAccount token in its pods (Knative
+                            // 1.23's PodSpec field mask admits the field when false: pkg/apis/serving/fieldmask.go).
+                            automountServiceAccountToken: false,
                             containers: [
                                 {
                                     name: "monitor",

@@ -5,8 +5,6 @@ import { awaitCaBundleAnnotation, containerResources, pinnedChart, platformNames
 import { versions } from "../versions";
 
 export interface MonitoringArgs {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
     /** Namespace of Prometheus, Alertmanager and Grafana. Default: monitoring. */
     namespace?: string;
     /** How long Prometheus keeps samples, e.g. 24h, 15d. */
@@ -64,7 +62,7 @@ export class Monitoring extends pulumi.ComponentResource {
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:monitoring:Monitoring", name, {}, opts);
-        const child = { parent: this, provider: args.provider };
+        const child = { parent: this };
         const release = "kps";
         this.namespace = platformNamespace(name, args.namespace ?? "monitoring", child).metadata.name;
 
@@ -129,7 +127,14 @@ export class Monitoring extends pulumi.ComponentResource {
                             scrapeConfigSelectorNilUsesHelmValues: false,
                         },
                     },
-                    "prometheus-node-exporter": { resources: monitoringResources.nodeExporter },
+                    "prometheus-node-exporter": {
+                        resources: monitoringResources.nodeExporter,
+                        // The chart sets only readOnlyRootFilesystem on the exporter's container (subchart values
+                        // `containerSecurityContext`, written whole into the DaemonSet's container); it runs as 65534
+                        // with no capability, so the restricted profile's settings cost nothing. Host access (network,
+                        // PID, read-only hostPath) stays: it is what node metrics are (exempted in the policy configs).
+                        containerSecurityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                    },
                     // InferenceService conditions as metrics, for the "model not ready" alerts.
                     "kube-state-metrics": {
                         resources: monitoringResources.kubeStateMetrics,

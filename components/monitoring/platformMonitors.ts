@@ -5,8 +5,6 @@ import { Monitoring } from "./monitoring";
 import { partOfLabel } from "../kubernetes";
 
 export interface PlatformMonitorsArgs {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
     /** The Prometheus install the monitors register with. */
     monitoring: Monitoring;
     /** Namespace of Knative Serving. */
@@ -50,7 +48,7 @@ export class PlatformMonitors extends pulumi.ComponentResource {
 
     constructor(name: string, args: PlatformMonitorsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:monitoring:PlatformMonitors", name, {}, opts);
-        const child = { parent: this, provider: args.provider, dependsOn: [args.monitoring.chart] };
+        const child = { parent: this, dependsOn: [args.monitoring.chart] };
         const podMonitor = (id: string, namespace: pulumi.Input<string>, selector: object, port: number, relabelings?: object[]) => {
             this.monitorNames.push(id);
             return new k8s.apiextensions.CustomResource(

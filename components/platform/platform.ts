@@ -1,3 +1,4 @@
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./platformSchema";
 import { CertManager } from "../certManager/certManager";
@@ -30,6 +31,14 @@ export interface PlatformArgs {
     cluster: KubernetesCluster;
     /** Creates the object store: the registered variant the stack chose (components/storage/objectStoreVariants.ts). */
     objectStore: ObjectStoreFactory;
+}
+
+/** The caller's `providers` option with the cluster's Kubernetes provider added (it wins over one given there). */
+function withProvider(providers: pulumi.ComponentResourceOptions["providers"], provider: k8s.Provider): pulumi.ComponentResourceOptions["providers"] {
+    if (providers === undefined) return [provider];
+    // The SDK maps a list by package, later entries winning.
+    if (Array.isArray(providers)) return [...providers, provider];
+    return { ...providers, kubernetes: provider };
 }
 
 /** A model's endpoints, as stack outputs. */
@@ -69,20 +78,21 @@ export class Platform extends pulumi.ComponentResource {
     public readonly feedbackUrl: pulumi.Output<string>;
 
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("inferstack:platform:Platform", name, {}, opts);
+        // The one place that says which cluster: the cluster's Kubernetes provider goes in the Platform's own
+        // `providers`, and every component below inherits it through `parent` (the SDK resolves a custom or remote
+        // resource's provider from its parent's providers by package), Helm charts included.
+        super("inferstack:platform:Platform", name, {}, { ...opts, providers: withProvider(opts?.providers, args.cluster.provider) });
         const { config } = args;
-        const provider = args.cluster.provider;
         const child = { parent: this };
         const controlPlaneReplicas = config.serving.controlPlaneReplicas;
 
-        this.modelNamespace = platformNamespace(`${name}-models`, config.modelNamespace, { parent: this, provider }, { "inferstack.io/role": "models" }).metadata.name;
+        this.modelNamespace = platformNamespace(`${name}-models`, config.modelNamespace, child, { "inferstack.io/role": "models" }).metadata.name;
 
-        const certManager = new CertManager(`${name}-cert-manager`, { provider, replicas: controlPlaneReplicas }, child);
-        const operator = new KnativeOperator(`${name}-knative-operator`, { provider }, child);
+        const certManager = new CertManager(`${name}-cert-manager`, { replicas: controlPlaneReplicas }, child);
+        const operator = new KnativeOperator(`${name}-knative-operator`, {}, child);
         const serving = new KnativeServing(
             `${name}-knative-serving`,
             {
-                provider,
                 operator,
                 domain: config.domain,
                 replicas: controlPlaneReplicas,
@@ -101,7 +111,6 @@ export class Platform extends pulumi.ComponentResource {
         const eventing = new KnativeEventing(
             `${name}-knative-eventing`,
             {
-                provider,
                 operator,
                 brokerClass: config.eventing.brokerClass,
                 replicas: controlPlaneReplicas,
@@ -112,7 +121,7 @@ export class Platform extends pulumi.ComponentResource {
         );
         this.broker = new InferenceBroker(
             `${name}-broker`,
-            { provider, eventing, serving, namespace: this.modelNamespace, brokerName: config.eventing.brokerName, retry: config.eventing.retry },
+            { eventing, serving, namespace: this.modelNamespace, brokerName: config.eventing.brokerName, retry: config.eventing.retry },
             child,
         );
         this.brokerUrl = this.broker.ingressUrl;
@@ -120,7 +129,6 @@ export class Platform extends pulumi.ComponentResource {
         const kserve = new KServe(
             `${name}-kserve`,
             {
-                provider,
                 domain: config.domain,
                 replicas: controlPlaneReplicas,
                 dependsOn: [certManager.chart, serving.serving],
@@ -128,13 +136,12 @@ export class Platform extends pulumi.ComponentResource {
             child,
         );
 
-        this.objectStore = args.objectStore({ provider, modelNamespace: this.modelNamespace, parent: this });
+        this.objectStore = args.objectStore({ modelNamespace: this.modelNamespace, parent: this });
 
         if (config.monitoring.enabled) {
             this.monitoring = new Monitoring(
                 `${name}-monitoring`,
                 {
-                    provider,
                     retention: config.monitoring.retention,
                     storageSize: config.monitoring.storageSize,
                     replicas: config.monitoring.prometheusReplicas,
@@ -148,7 +155,6 @@ export class Platform extends pulumi.ComponentResource {
             new PlatformMonitors(
                 `${name}-monitors`,
                 {
-                    provider,
                     monitoring: this.monitoring,
                     servingNamespace: serving.namespace,
                     eventingNamespace: eventing.namespace,
@@ -168,7 +174,6 @@ export class Platform extends pulumi.ComponentResource {
             const svc = new ModelService(
                 `${name}-model-${model.name}`,
                 {
-                    provider,
                     namespace: this.modelNamespace,
                     model,
                     serviceAccountName: this.objectStore.serviceAccountName,
@@ -188,7 +193,6 @@ export class Platform extends pulumi.ComponentResource {
                 new ModelAlerts(
                     `${name}-model-${model.name}-alerts`,
                     {
-                        provider,
                         model: model.name,
                         namespace: this.modelNamespace,
                         maxP95LatencySeconds: settings?.alerts.maxP95LatencySeconds ?? defaultMaxP95LatencySeconds,
@@ -205,7 +209,6 @@ export class Platform extends pulumi.ComponentResource {
             const monitor = new ModelMonitor(
                 `${name}-model-monitor`,
                 {
-                    provider,
                     namespace: this.modelNamespace,
                     broker: this.broker,
                     serving,

@@ -104,8 +104,14 @@ export const platformSchema = z
                     message: `the monitor reads a reference by URI with Minio's credentials only; with objectStore.provider ${p.objectStore.provider} give the reference inline`,
                 });
             }
-            if (m.monitoring?.enabled && m.logging === "off") {
-                ctx.addIssue({ code: "custom", path: ["models", i, "logging"], message: "must not be off while the model is monitored (the monitor reads the logged requests)" });
+            // The monitor needs both halves of every exchange (services/monitor/src/server.ts): requests for drift and
+            // outliers, responses for the predictions that feedback scores (accuracy).
+            if (m.monitoring?.enabled && m.logging !== "all") {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["models", i, "logging"],
+                    message: `must be all while the model is monitored (allowed values: all; got ${m.logging}): the monitor reads the logged requests for drift and outliers and the logged responses for accuracy`,
+                });
             }
             // Knative refuses a revision timeout above its max-revision-timeout-seconds (knative/serving@knative-v1.23.0:
             // pkg/apis/serving/v1/revision_validation.go, validateTimeoutSeconds); KServe copies `timeout` into it.

@@ -1,4 +1,3 @@
-import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 /**
@@ -7,10 +6,12 @@ import * as pulumi from "@pulumi/pulumi";
  */
 export type ObjectStoreKind = string;
 
-/** What a store variant is built from once the platform exists: the cluster's provider and the model namespace. */
+/**
+ * What a store variant is built from once the platform exists: the model namespace and the parent. The store's
+ * Kubernetes objects reach the cluster through the provider they inherit from that parent (the Platform's
+ * `providers` option); cloud resources take their cloud's provider explicitly.
+ */
 export interface ObjectStoreContext {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
     /** Namespace of the InferenceServices (credentials and the ServiceAccount go there). */
     modelNamespace: pulumi.Output<string>;
     /** Parent for the store's resources. */

@@ -9,7 +9,7 @@ import type { KubernetesCluster } from "../cluster/kubernetesCluster";
 import { RenderMocks, Variant, providerOf } from "../cluster/variantTable";
 import type { ObjectStore, ObjectStoreContext } from "./objectStore";
 
-/** Builds the store once the platform gives it the cluster's provider and the model namespace. */
+/** Builds the store once the platform gives it the model namespace and its parent (whose providers it inherits). */
 export type ObjectStoreBuilder = (context: ObjectStoreContext) => ObjectStore;
 
 /** How to tell the model URIs a store serves, for the warning about a URI outside the platform's buckets. */

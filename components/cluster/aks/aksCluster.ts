@@ -2,6 +2,8 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as monitor from "@pulumi/azure-native/monitor";
+import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -43,7 +45,8 @@ export interface AksClusterArgs {
 /**
  * An AKS cluster: Entra ID authentication with Azure RBAC and no local accounts, OIDC issuer and workload
  * identity on, the API server private or limited to authorized CIDRs, Secrets encrypted with a Key Vault key
- * (KMS plugin), a system pool, a user pool for workloads and an optional tainted GPU pool.
+ * (KMS plugin, the key rotating yearly), the API server's audit log in a Log Analytics workspace (which the Azure Blob
+ * object store logs to as well), a system pool, a user pool for workloads and an optional tainted GPU pool.
  *
  * AKS ships the Azure Disk CSI driver (kept on explicitly) and a default StorageClass (`default`, the same as
  * `managed-csi`), so `storageReady` is empty. On GPU pools AKS installs the NVIDIA driver but not the device
@@ -62,6 +65,8 @@ export class AksCluster extends pulumi.ComponentResource implements KubernetesCl
     public readonly resourceGroupName: pulumi.Output<string>;
     /** Azure region of the cluster. */
     public readonly location: string;
+    /** Log Analytics workspace of the cluster's audit log; the Azure Blob object store sends its access logs there too. */
+    public readonly logAnalyticsWorkspaceId: pulumi.Output<string>;
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:cluster:AksCluster", name, {}, opts);
@@ -88,7 +93,18 @@ export class AksCluster extends pulumi.ComponentResource implements KubernetesCl
             },
             { ...child, protect: true },
         );
-        const key = new keyvault.Key(`${name}-secrets`, { resourceGroupName: group.name, vaultName: vault.name, properties: { kty: "RSA", keySize: 2048 } }, { ...child, retainOnDelete: true });
+        // Key Vault makes a new key version yearly. The cluster names the version it encrypts with (keyUriWithVersion),
+        // and older versions stay enabled (no expiry), so a rotation breaks nothing; `pulumi up --refresh` then moves
+        // the KMS plugin to the new version (AKS re-encrypts the Secrets).
+        const key = new keyvault.Key(
+            `${name}-secrets`,
+            {
+                resourceGroupName: group.name,
+                vaultName: vault.name,
+                properties: { kty: "RSA", keySize: 2048, rotationPolicy: { lifetimeActions: [{ action: { type: "rotate" }, trigger: { timeAfterCreate: "P365D" } }] } },
+            },
+            { ...child, retainOnDelete: true },
+        );
         const keyAccess = grantBuiltInRole(`${name}-kms-access`, { scope: vault.id, principalId: identity.principalId, role: "keyVaultCryptoUser", subscriptionId: client.subscriptionId }, child);
 
         const systemPool = { name: "system", mode: "System", vmSize: args.vmSize, count: 2, minCount: 2, maxCount: 3, enableAutoScaling: true, osType: "Linux", type: "VirtualMachineScaleSets", nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"] };
@@ -116,6 +132,20 @@ export class AksCluster extends pulumi.ComponentResource implements KubernetesCl
                 autoUpgradeProfile: { upgradeChannel: "patch" },
             },
             { ...child, protect: true, dependsOn: [keyAccess] },
+        );
+
+        // The API server's audit log: kube-audit-admin (every request but get/list/watch: who changed what, at a
+        // fraction of kube-audit's volume) into a Log Analytics workspace of the cluster's, kept 90 days.
+        const workspace = new operationalinsights.Workspace(
+            `${name}-logs`,
+            { resourceGroupName: group.name, location: args.location, sku: { name: "PerGB2018" }, retentionInDays: 90 },
+            { ...child, protect: true },
+        );
+        this.logAnalyticsWorkspaceId = workspace.id;
+        new monitor.DiagnosticSetting(
+            `${name}-audit`,
+            { resourceUri: cluster.id, workspaceId: workspace.id, logAnalyticsDestinationType: "Dedicated", logs: [{ category: "kube-audit-admin", enabled: true }] },
+            child,
         );
 
         const pools: NodePool[] = [{ name: "user", instanceType: args.vmSize, gpus: 0, labels: {}, taints: [] }];

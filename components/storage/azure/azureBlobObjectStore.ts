@@ -1,21 +1,21 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as monitor from "@pulumi/azure-native/monitor";
 import * as storage from "@pulumi/azure-native/storage";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { grantBuiltInRole } from "../../azure";
 import { modelServiceAccount, defaultModelServiceAccount } from "../modelServiceAccount";
 import { ObjectStore } from "../objectStore";
 
 export interface AzureBlobObjectStoreArgs {
-    /** Provider of the target cluster (for the ServiceAccount). */
-    provider: k8s.Provider;
     /** Resource group of the storage account (the cluster's). */
     resourceGroupName: pulumi.Input<string>;
     /** Azure region of the storage account. */
     location: string;
     /** The AKS cluster's OIDC issuer URL, which the federated credential trusts. */
     oidcIssuerUrl: pulumi.Input<string>;
+    /** Log Analytics workspace the blob service's access logs go to (the AKS cluster's). */
+    logAnalyticsWorkspaceId: pulumi.Input<string>;
     /** Namespace of the InferenceServices; the ServiceAccount goes there. */
     modelNamespace: pulumi.Input<string>;
     /** Storage account name (globally unique, 3-24 lowercase letters and digits). */
@@ -33,7 +33,8 @@ export const azureWorkloadIdentityLabel = { "azure.workload.identity/use": "true
 
 /**
  * An Azure storage account and blob containers for model artifacts: no public blob access, no shared keys
- * (Entra ID only), HTTPS and TLS 1.2 only, blob versioning and soft delete, protected; read by a user-assigned
+ * (Entra ID only), HTTPS and TLS 1.2 only, blob versioning and soft delete, protected, every blob read, write and
+ * delete logged to the cluster's Log Analytics workspace; read by a user-assigned
  * identity that the model-serving ServiceAccount federates with through AKS workload identity.
  */
 export class AzureBlobObjectStore extends pulumi.ComponentResource implements ObjectStore {
@@ -79,6 +80,16 @@ export class AzureBlobObjectStore extends pulumi.ComponentResource implements Ob
             },
             child,
         );
+        // Who read, wrote and deleted which blob: the blob service's resource logs, in the cluster's workspace.
+        new monitor.DiagnosticSetting(
+            `${name}-blob-logs`,
+            {
+                resourceUri: pulumi.interpolate`${account.id}/blobServices/default`,
+                workspaceId: args.logAnalyticsWorkspaceId,
+                logs: ["StorageRead", "StorageWrite", "StorageDelete"].map((category) => ({ category, enabled: true })),
+            },
+            child,
+        );
         const containers = [args.modelContainer, ...(args.extraContainers ?? [])].map(
             (containerName) =>
                 new storage.BlobContainer(
@@ -104,7 +115,6 @@ export class AzureBlobObjectStore extends pulumi.ComponentResource implements Ob
         const sa = modelServiceAccount(
             name,
             {
-                provider: args.provider,
                 namespace: args.modelNamespace,
                 serviceAccountName: saName,
                 annotations: { "azure.workload.identity/client-id": identity.clientId, "azure.workload.identity/tenant-id": client.tenantId },

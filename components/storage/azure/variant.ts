@@ -16,10 +16,10 @@ export const azureStoreVariant = defineObjectStoreVariant({
             new AzureBlobObjectStore(
                 name,
                 {
-                    provider: ctx.provider,
                     resourceGroupName: cluster.resourceGroupName,
                     location: cluster.location,
                     oidcIssuerUrl: cluster.workloadIdentity.issuer,
+                    logAnalyticsWorkspaceId: cluster.logAnalyticsWorkspaceId,
                     modelNamespace: ctx.modelNamespace,
                     accountName: store.accountName,
                     modelContainer: store.modelBucket,

@@ -1,12 +1,10 @@
 import * as gcp from "@pulumi/gcp";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { accessLogBucketName } from "../accessLogBucket";
 import { modelServiceAccount, defaultModelServiceAccount } from "../modelServiceAccount";
 import { ObjectStore } from "../objectStore";
 
 export interface GcsObjectStoreArgs {
-    /** Provider of the target cluster (for the ServiceAccount). */
-    provider: k8s.Provider;
     /** GCP provider of the cluster's project. */
     gcpProvider: gcp.Provider;
     /** GCP project ID (its Workload Identity pool is `<project>.svc.id.goog`). */
@@ -19,13 +17,15 @@ export interface GcsObjectStoreArgs {
     modelBucket: string;
     /** Further buckets, readable by the same identity. */
     extraBuckets?: string[];
+    /** Bucket receiving the buckets' usage logs (created here). Default: `<modelBucket>-access-logs`. */
+    accessLogBucket?: string;
     /** Name of the model-serving ServiceAccount. Default: kserve-models. */
     serviceAccountName?: string;
 }
 
 /**
- * GCS buckets for model artifacts: uniform access, public access prevention enforced, versioned, protected;
- * read by a Google service account that the model-serving Kubernetes ServiceAccount impersonates through
+ * GCS buckets for model artifacts: uniform access, public access prevention enforced, versioned, protected, with
+ * usage logs in a log bucket of their own; read by a Google service account that the model-serving Kubernetes ServiceAccount impersonates through
  * Workload Identity, so no key file exists anywhere.
  */
 export class GcsObjectStore extends pulumi.ComponentResource implements ObjectStore {
@@ -41,8 +41,13 @@ export class GcsObjectStore extends pulumi.ComponentResource implements ObjectSt
         const child = { parent: this, provider: args.gcpProvider };
         const saName = args.serviceAccountName ?? defaultModelServiceAccount;
         const reader = new gcp.serviceaccount.Account(`${name}-reader`, { accountId: "inferstack-model-reader", displayName: "Reads inferstack model buckets" }, child);
-        const buckets = [args.modelBucket, ...(args.extraBuckets ?? [])].map((bucketName) => {
-            const bucket = new gcp.storage.Bucket(
+        // Usage logs: a bucket of their own, private, versioned and protected like the model buckets; Cloud Storage
+        // writes them as the cloud-storage-analytics@google.com group, which needs objectCreator on it (uniform
+        // access: IAM, no ACL). Its own requests are logged into it too (prefix `access-logs`), so who read the logs is
+        // on record.
+        const logBucketName = accessLogBucketName({ modelBucket: args.modelBucket, accessLogBucket: args.accessLogBucket });
+        const privateBucket = (bucketName: string, logObjectPrefix: string) =>
+            new gcp.storage.Bucket(
                 `${name}-${bucketName}`,
                 {
                     name: bucketName,
@@ -50,10 +55,19 @@ export class GcsObjectStore extends pulumi.ComponentResource implements ObjectSt
                     uniformBucketLevelAccess: true,
                     publicAccessPrevention: "enforced",
                     versioning: { enabled: true },
+                    logging: { logBucket: logBucketName, logObjectPrefix },
                     forceDestroy: false,
                 },
                 { ...child, protect: true, retainOnDelete: true },
             );
+        const logBucket = privateBucket(logBucketName, "access-logs");
+        new gcp.storage.BucketIAMMember(
+            `${name}-${logBucketName}-writer`,
+            { bucket: logBucket.name, role: "roles/storage.objectCreator", member: "group:cloud-storage-analytics@google.com" },
+            child,
+        );
+        const buckets = [args.modelBucket, ...(args.extraBuckets ?? [])].map((bucketName) => {
+            const bucket = privateBucket(bucketName, bucketName);
             new gcp.storage.BucketIAMMember(`${name}-${bucketName}-reader`, { bucket: bucket.name, role: "roles/storage.objectViewer", member: pulumi.interpolate`serviceAccount:${reader.email}` }, child);
             return bucket;
         });
@@ -65,7 +79,7 @@ export class GcsObjectStore extends pulumi.ComponentResource implements ObjectSt
         );
         const sa = modelServiceAccount(
             name,
-            { provider: args.provider, namespace: args.modelNamespace, serviceAccountName: saName, annotations: { "iam.gke.io/gcp-service-account": reader.email } },
+            { namespace: args.modelNamespace, serviceAccountName: saName, annotations: { "iam.gke.io/gcp-service-account": reader.email } },
             this,
         );
         this.modelBucket = buckets[0].name;

@@ -13,13 +13,13 @@ export const gcsStoreVariant = defineObjectStoreVariant({
             new GcsObjectStore(
                 name,
                 {
-                    provider: ctx.provider,
                     gcpProvider: cluster.gcpProvider,
                     project: cluster.project,
                     location: store.location,
                     modelNamespace: ctx.modelNamespace,
                     modelBucket: store.modelBucket,
                     extraBuckets: store.extraBuckets,
+                    accessLogBucket: store.accessLogBucket,
                 },
                 { parent: ctx.parent },
             );

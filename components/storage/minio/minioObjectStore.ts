@@ -16,8 +16,6 @@ export interface SeedObject {
 }
 
 export interface MinioObjectStoreArgs {
-    /** Provider of the target cluster. */
-    provider: k8s.Provider;
     /** Namespace Minio runs in. Default: inferstack-storage. */
     namespace?: string;
     /** Namespace of the InferenceServices: the KServe credentials and ServiceAccount go there. */
@@ -89,7 +87,7 @@ export class MinioObjectStore extends pulumi.ComponentResource implements Object
 
     constructor(name: string, args: MinioObjectStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inferstack:storage:MinioObjectStore", name, {}, opts);
-        const child = { parent: this, provider: args.provider };
+        const child = { parent: this };
         const nsName = args.namespace ?? "inferstack-storage";
         const labels = { "app.kubernetes.io/name": "minio", ...partOfLabel };
         const buckets = [args.modelBucket, ...(args.extraBuckets ?? [])];
@@ -145,6 +143,8 @@ export class MinioObjectStore extends pulumi.ComponentResource implements Object
                     template: {
                         metadata: { labels },
                         spec: {
+                            // Minio serves S3 from its volume and never calls the Kubernetes API: no ServiceAccount token.
+                            automountServiceAccountToken: false,
                             securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true },
                             containers: [
                                 {
@@ -214,6 +214,8 @@ export class MinioObjectStore extends pulumi.ComponentResource implements Object
                         metadata: { labels: { ...labels, "app.kubernetes.io/component": "setup" } },
                         spec: {
                             restartPolicy: "OnFailure",
+                            // The setup talks to Minio only (mc, curl): no ServiceAccount token.
+                            automountServiceAccountToken: false,
                             securityContext: jobPodSecurity,
                             initContainers: seedDownloads
                                 ? [

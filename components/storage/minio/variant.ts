@@ -10,7 +10,6 @@ export const minioStoreVariant = defineObjectStoreVariant({
             new MinioObjectStore(
                 name,
                 {
-                    provider: ctx.provider,
                     modelNamespace: ctx.modelNamespace,
                     modelBucket: store.modelBucket,
                     extraBuckets: store.extraBuckets,

@@ -13,12 +13,12 @@ export const s3StoreVariant = defineObjectStoreVariant({
             new S3ObjectStore(
                 name,
                 {
-                    provider: ctx.provider,
                     awsProvider: cluster.awsProvider,
                     region: cluster.region,
                     modelNamespace: ctx.modelNamespace,
                     modelBucket: store.modelBucket,
                     extraBuckets: store.extraBuckets,
+                    accessLogBucket: store.accessLogBucket,
                     workloadIdentity: cluster.workloadIdentity,
                 },
                 { parent: ctx.parent },
