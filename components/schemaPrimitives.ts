@@ -50,3 +50,11 @@ export function goDurationSeconds(d: string): number | undefined {
     for (const [, n, , u] of d.matchAll(/([0-9]+(\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(n) * unit[u];
     return total;
 }
+
+/** An image reference pinned to a tag or a digest (never untagged, never `latest`), e.g. a service image key. */
+export const pinnedImageRef = (example: string) =>
+    z
+        .string()
+        .regex(/^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, `must be an image reference such as ${example}`)
+        .refine((ref) => /@sha256:|:[^/]+$/.test(ref), "must name a tag or a digest (an untagged image means latest)")
+        .refine((ref) => !/:latest(@|$)/.test(ref), "must not be the latest tag: pin a version");

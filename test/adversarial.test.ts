@@ -16,14 +16,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { z } from "zod";
-import { AdversarialDetector, adversarialModelOf, adversarialSettingsSchema, checkAdversarialSettings, detectorConfig, type AdversarialDetectorArgs, type AdversarialModel } from "../components/monitoring/adversarialDetector";
+import { AdversarialDetector, detectorConfig, type AdversarialDetectorArgs } from "../components/monitoring/adversarialDetector";
+import { adversarialModelOf, adversarialSettingsSchema, checkAdversarialSettings, type AdversarialModel } from "../components/monitoring/adversarialSchema";
 import { adversarialAlertRules } from "../components/monitoring/adversarialAlertRules";
 import { adversarialPanels } from "../components/monitoring/modelDashboard";
-import { EVENT_TYPES } from "../services/monitor/src/eventTypes";
+import { EVENT_TYPES } from "../services/shared/eventTypes";
 import { detectorConfigSchema } from "../services/explainer/src/config";
 import { versions } from "../components/versions";
 import { interceptRegistrations, runAsStack } from "../tools/pulumiSdkInternals";
-import { KubernetesObject, RenderedResource, repoRoot, toManifests } from "../tools/renderStack";
+import { KubernetesObject, RenderedResource, renderStack, repoRoot, toManifests } from "../tools/renderStack";
 import { strictFailures } from "./helpers";
 
 const catalogue = JSON.parse(readFileSync(path.join(repoRoot, "test", "upstream", "metrics", "catalogue.json"), "utf8"));
@@ -297,6 +298,16 @@ describe("promtool test rules: the adversarial alerts fire on faulty series and 
             assert.equal(runPromtool(spec, rule, cases(rule.alert, "sklearn-iris")), "");
         });
     }
+
+    it("the dev stack renders these rules for its watched model, with the model's thresholds, and they pass the same cases", async () => {
+        const dev = await renderStack("dev");
+        const rendered = dev.manifests.filter((m) => m.kind === "PrometheusRule" && m.metadata.labels?.["app.kubernetes.io/name"] === "adversarial-detector") as any[];
+        assert.deepEqual(rendered.map((r) => r.metadata.labels["inferstack.io/model"]), ["sklearn-iris"]);
+        const pr = rendered[0];
+        const expected = adversarialAlertRules({ model: "sklearn-iris", namespace: pr.metadata.namespace, flaggedRate: 0.05, minScored: 20 });
+        assert.deepEqual(pr.spec, JSON.parse(JSON.stringify(expected)));
+        for (const rule of pr.spec.groups[0].rules) assert.equal(runPromtool(pr.spec, rule, cases(rule.alert, "sklearn-iris")), "", rule.alert);
+    });
 
     it("has teeth: the flagged-rate rule without its minimum-count guard fires on too few scored instances", () => {
         const bare = structuredClone(spec);

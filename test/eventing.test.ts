@@ -39,8 +39,7 @@ describe("Knative Eventing with the Kafka broker class (durable environments)", 
     });
 
     it("without monitoring, no monitors, rules or dashboards are declared", async () => {
-        const models = (await import("./helpers")).stackFileConfig("dev")["inferstack:models"] as any[];
-        for (const m of models) delete m.monitoring;
+        const models = (await import("./helpers")).devModelsWithoutMonitoring();
         const render = await renderDevWith({ monitoring: { enabled: false }, models });
         for (const kind of ["PodMonitor", "PrometheusRule", "Trigger"]) assert.equal(render.manifests.filter((m) => m.kind === kind).length, 0, kind);
         assert.equal(render.resources.filter((r) => String(r.inputs["chart"]) === "kube-prometheus-stack").length, 0);

@@ -10,7 +10,8 @@ import { checkKernelShapExplainer, explainerField, isKernelShap, kernelShapExpla
 import { versions } from "../components/versions";
 import { explainerConfigSchema } from "../services/explainer/src/config";
 import { MAX_EXACT_FEATURES } from "../services/explainer/src/kernelShap";
-import { strictFailures } from "./helpers";
+import { renderStack } from "../tools/renderStack";
+import { configErrorOf, manifest, renderDevWith, stackFileConfig, stackRaw, strictFailures } from "./helpers";
 
 const monitored: ExplainedModel = {
     protocolVersion: "v2",
@@ -115,5 +116,32 @@ describe("spec.explainer of a kernel-shap block", () => {
         assert.equal(kernelShapExplainerSchema.safeParse({ kind: "kernel-shap", maxExactFeatures: MAX_EXACT_FEATURES }).success, true);
         assert.equal(kernelShapExplainerSchema.safeParse({ kind: "kernel-shap", maxExactFeatures: MAX_EXACT_FEATURES + 1 }).success, false);
         assert.equal(explainerConfigSchema.safeParse({ features: ["a"], background: { inline: [[1]] }, maxExactFeatures: MAX_EXACT_FEATURES + 1 }).success, false);
+    });
+});
+
+describe("the dev stack's sklearn-iris: a kernel-shap explainer and adversarial detection, wired by the platform", () => {
+    it("its InferenceService carries the explainer (the model's v1 protocol, the monitoring reference as background) and its outputs the :explain URL and a curl line", async () => {
+        const dev = await renderStack("dev");
+        const isvc = manifest(dev, "InferenceService", "sklearn-iris") as any;
+        const c = isvc.spec.explainer.containers[0];
+        assert.equal(c.image, versions.images.explainer);
+        assert.deepEqual(c.args, ["--predictor_protocol", "v1"]);
+        const config = JSON.parse(c.env.find((e: any) => e.name === "EXPLAINER_CONFIG").value);
+        assert.deepEqual(explainerConfigSchema.parse(config).features, ["sepal_length", "sepal_width", "petal_length", "petal_width"]);
+        assert.equal(isvc.spec.explainer.serviceAccountName, isvc.spec.predictor.serviceAccountName);
+        const out = (dev.outputs["models"] as any)["sklearn-iris"];
+        assert.equal(out.explainUrl, "http://sklearn-iris-explainer.inferstack-models.127.0.0.1.sslip.io/v1/models/sklearn-iris:explain");
+        assert.match(out.explainCurl, /-H 'Host: sklearn-iris-explainer\.inferstack-models\.127\.0\.0\.1\.sslip\.io' .*\/v1\/models\/sklearn-iris:explain/);
+        assert.equal((dev.outputs["models"] as any)["xgboost-iris"].explainUrl, undefined, "no explainer, no explain URL");
+        assert.equal((manifest(dev, "InferenceService", "xgboost-iris") as any).spec.explainer, undefined);
+    });
+
+    it("monitoring.explainerImage picks the image of the detector and of explainers that name none", async () => {
+        const image = "dev.local/inferstack/explainer:0.2.0";
+        const monitoring = { ...(stackFileConfig("dev")["inferstack:monitoring"] as object), explainerImage: image };
+        const dev = await renderDevWith({ monitoring });
+        assert.equal((manifest(dev, "InferenceService", "sklearn-iris") as any).spec.explainer.containers[0].image, image);
+        assert.equal((manifest(dev, "Service", "adversarial-detector") as any).spec.template.spec.containers[0].image, image);
+        assert.match(configErrorOf({ ...stackRaw("dev"), monitoring: { explainerImage: "ghcr.io/acme/explainer:latest" } }), /inferstack:monitoring\.explainerImage: got .*latest tag/);
     });
 });

@@ -13,6 +13,15 @@ export function stackFileConfig(stack: string): Record<string, unknown> {
     return structuredClone(doc.config);
 }
 
+/**
+ * The dev stack's models without their monitoring block, and without what reads it (a kernel-shap explainer's
+ * background and features, adversarial detection's features and squeeze ranges).
+ */
+export function devModelsWithoutMonitoring(): Record<string, unknown>[] {
+    const models = stackFileConfig("dev")["inferstack:models"] as Record<string, unknown>[];
+    return models.map(({ monitoring: _monitoring, explainer: _explainer, adversarial: _adversarial, ...rest }) => rest);
+}
+
 /** Renders the dev stack's config with some top-level keys replaced (keys without namespace get `inferstack:`). */
 export function renderDevWith(patch: Record<string, unknown>): Promise<Render> {
     const config = stackFileConfig("dev");

@@ -10,7 +10,7 @@ import { feedbackEventType, inferenceEventTypes, monitorConfig } from "../compon
 import { parseConfig as parseMonitorConfig } from "../services/monitor/src/config";
 import { modelSchema } from "../components/models/modelSchema";
 import { Render, renderStack } from "../tools/renderStack";
-import { manifest, renderDevWith, stackFileConfig } from "./helpers";
+import { devModelsWithoutMonitoring, manifest, renderDevWith } from "./helpers";
 
 let dev: Render;
 before(async () => {
@@ -43,7 +43,10 @@ describe("model monitoring (dev stack)", () => {
     });
 
     it("feeds it with Triggers on the request/response events of each monitored model, with a dead-letter sink", () => {
-        const triggers = dev.manifests.filter((m) => m.kind === "Trigger") as any[];
+        const all = dev.manifests.filter((m) => m.kind === "Trigger") as any[];
+        // The adversarial detector's Trigger (test/adversarial.test.ts) is the only other one.
+        assert.deepEqual(all.filter((t) => t.spec.subscriber.ref.name !== "model-monitor").map((t) => t.metadata.name), ["sklearn-iris-adversarial"]);
+        const triggers = all.filter((t) => t.spec.subscriber.ref.name === "model-monitor");
         assert.deepEqual(triggers.map((t) => t.metadata.name).sort(), ["monitor-feedback", "sklearn-iris-requests", "sklearn-iris-responses", "xgboost-iris-requests", "xgboost-iris-responses"]);
         for (const t of triggers) {
             assert.equal(t.spec.broker, "default");
@@ -53,6 +56,8 @@ describe("model monitoring (dev stack)", () => {
             // Only inference events and feedback reach the monitor: its own io.inferstack.monitor.* replies never loop back.
             assert.ok([...inferenceEventTypes, feedbackEventType].includes(type), type);
             if (type !== feedbackEventType) assert.equal(t.spec.filter.attributes.inferenceservicename, t.metadata.name.replace(/-(requests|responses)$/, ""));
+            // Knative applies `filters` when set: the same match, minus the explainer's and detector's own calls.
+            assert.deepEqual(t.spec.filters, [{ exact: t.spec.filter.attributes }, { not: { prefix: { id: "inferstack-" } } }]);
         }
     });
 
@@ -86,7 +91,7 @@ describe("model monitoring (dev stack)", () => {
     });
 
     it("gives every model a PrometheusRule that passes promtool check rules, with the monitor's rules when monitored", { skip: promtoolMissing }, async () => {
-        const rules = dev.manifests.filter((m) => m.kind === "PrometheusRule") as any[];
+        const rules = dev.manifests.filter((m) => m.kind === "PrometheusRule" && m.metadata.labels?.["app.kubernetes.io/name"] !== "adversarial-detector") as any[];
         assert.deepEqual(rules.map((r) => r.metadata.labels["inferstack.io/model"]).sort(), ["sklearn-iris", "xgboost-iris"]);
         for (const r of rules) {
             const names = r.spec.groups[0].rules.map((x: any) => x.alert);
@@ -104,8 +109,7 @@ describe("model monitoring (dev stack)", () => {
     });
 
     it("a model without a monitor still gets its serving alerts, but no Triggers", async () => {
-        const models = stackFileConfig("dev")["inferstack:models"] as any[];
-        for (const m of models) delete m.monitoring;
+        const models = devModelsWithoutMonitoring();
         const render = await renderDevWith({ models });
         const rules = render.manifests.filter((m) => m.kind === "PrometheusRule") as any[];
         assert.deepEqual(rules.map((r) => r.metadata.name).sort(), ["sklearn-iris-alerts", "xgboost-iris-alerts"]);

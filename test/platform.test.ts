@@ -55,11 +55,9 @@ describe("dev stack render", () => {
         // Platform, no component takes a Kubernetes provider as an argument or passes one on.
         const sources = (dir: string): string[] =>
             readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
-        // Being converted by its owner.
-        const pending = new Set([path.join("components", "monitoring", "adversarialDetector.ts")]);
         const offenders = sources(path.join(repoRoot, "components"))
             .map((f) => path.relative(repoRoot, f))
-            .filter((f) => !f.startsWith(path.join("components", "cluster")) && f !== path.join("components", "platform", "platform.ts") && !pending.has(f))
+            .filter((f) => !f.startsWith(path.join("components", "cluster")) && f !== path.join("components", "platform", "platform.ts"))
             .filter((f) => /provider: k8s\.Provider|provider: (args|ctx)\.provider\b|\{ parent: this, provider \}/.test(readFileSync(path.join(repoRoot, f), "utf8")));
         assert.deepEqual(offenders, []);
     });
@@ -71,8 +69,8 @@ describe("dev stack render", () => {
         });
         const asDefault = podSpecs.filter((p) => p.spec["serviceAccountName"] === undefined || p.spec["serviceAccountName"] === "default");
         const names = asDefault.map((p) => p.what);
-        // Minio and its setup Job, the model monitor, the Broker's dead-letter sink.
-        for (const expected of [/^Deployment minio$/, /^Job /, /^Service model-monitor$/, /^Service .*dead-letter/]) assert.ok(names.some((n) => expected.test(n)), `${expected} among ${names.join(", ")}`);
+        // Minio and its setup Job, the model monitor, the adversarial detector, the Broker's dead-letter sink.
+        for (const expected of [/^Deployment minio$/, /^Job /, /^Service model-monitor$/, /^Service adversarial-detector$/, /^Service .*dead-letter/]) assert.ok(names.some((n) => expected.test(n)), `${expected} among ${names.join(", ")}`);
         for (const p of asDefault) assert.equal(p.spec["automountServiceAccountToken"], false, p.what);
     });
 

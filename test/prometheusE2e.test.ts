@@ -44,7 +44,7 @@ import { renderStack, repoRoot, stackConfig } from "../tools/renderStack";
 import { PrometheusApi, Proc, freePort, hasCommand, http, sleep, startProcess, waitFor } from "./e2e/harness";
 import { RuleGroup, compressDuration, compressExpr, compressRuleGroups, parseDuration } from "./e2e/timeCompression";
 import { stackFileConfig } from "./helpers";
-import { rng } from "../services/monitor/test/random";
+import { seededRandom as rng } from "../services/shared/random";
 
 const missing = ["prometheus", "promtool"].filter((c) => !hasCommand(c));
 const skip = missing.length > 0 ? `${missing.join(" and ")} not found: install the Debian package \`prometheus\` (CI's .ci/run does)` : false;
@@ -271,8 +271,9 @@ describe("real Prometheus: the rendered rules on the real monitor's metrics", { 
             const namespace = String(podMonitor.metadata.namespace);
             const metricsPath = String(podMonitor.spec.podMetricsEndpoints[0].path ?? "/metrics");
 
-            const rules = (render.manifests.filter((m) => m.kind === "PrometheusRule") as any[]).filter((pr) =>
-                monitored.some((m) => m.name === pr.metadata.labels?.["inferstack.io/model"]),
+            // The monitor's rules (the adversarial detector's are promtool-tested in test/adversarial.test.ts).
+            const rules = (render.manifests.filter((m) => m.kind === "PrometheusRule") as any[]).filter(
+                (pr) => monitored.some((m) => m.name === pr.metadata.labels?.["inferstack.io/model"]) && pr.metadata.labels?.["app.kubernetes.io/name"] !== "adversarial-detector",
             );
             assert.equal(rules.length, monitored.length, "one PrometheusRule per monitored model");
             const groups = compressRuleGroups(rules.flatMap((pr) => pr.spec.groups as RuleGroup[]), FACTOR);

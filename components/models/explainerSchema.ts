@@ -13,7 +13,7 @@
  */
 import { z } from "zod";
 import { restrictedSecurityContext } from "../podSecurity";
-import { quantity, quantityValue } from "../schemaPrimitives";
+import { pinnedImageRef, quantity, quantityValue } from "../schemaPrimitives";
 import { versions } from "../versions";
 
 /** Bounds the explainer service enforces too (services/explainer/src/config.ts); a test checks they agree. */
@@ -22,11 +22,7 @@ export const explainerLimits = { maxExactFeatures: 16, maxFeatures: 256, maxBack
 /** The numeric user of the explainer image (its Dockerfile: `USER 1000:1000`, the node image's "node" user). */
 export const explainerRunAsUser = 1000;
 
-const imageRef = z
-    .string()
-    .regex(/^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, "must be an image reference such as registry.example.com/inferstack/explainer:0.1.0")
-    .refine((ref) => /@sha256:|:[^/]+$/.test(ref), "must name a tag or a digest (an untagged image means latest)")
-    .refine((ref) => !/:latest(@|$)/.test(ref), "must not be the latest tag: pin a version");
+const imageRef = pinnedImageRef("registry.example.com/inferstack/explainer:0.1.0");
 
 const explainerResources = z
     .object({

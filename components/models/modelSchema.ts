@@ -4,6 +4,8 @@
  */
 import { z } from "zod";
 import { monitorSettingsSchema } from "../monitoring/monitoringSchema";
+import { adversarialSettingsSchema, checkAdversarialSettings } from "../monitoring/adversarialSchema";
+import { checkKernelShapExplainer, explainerField, isKernelShap } from "./explainerSchema";
 import { rolloutSchema } from "./rolloutSchema";
 import { dns1123Subdomain, goDurationSeconds, quantity, quantityValue, replicas } from "../schemaPrimitives";
 import { azureStorageUrl } from "../storage/objectStoreSchema";
@@ -646,7 +648,10 @@ export const modelSchema = z
          */
         visibility: z.enum(["external", "cluster-local"]).default("external"),
         transformer: sidecarComponent.optional(),
-        explainer: sidecarComponent.optional(),
+        /** A custom explainer container (sidecarComponent), or inferstack's open explainer: `{kind: kernel-shap, ...}`. */
+        explainer: explainerField(sidecarComponent).optional(),
+        /** Feature-squeezing adversarial-input detection on the model's request events (services/explainer). */
+        adversarial: adversarialSettingsSchema.optional(),
         /** Request/response logging to the Broker: on by default so the monitors see traffic. */
         logging: z.enum(["all", "request", "response", "off"]).default("all"),
         monitoring: monitorSettingsSchema.optional(),
@@ -717,7 +722,9 @@ export const modelSchema = z
         // and inferstack sets the HPA class when any component scales on cpu or memory.
         const components: { path: string[]; s: Scaling }[] = [{ path: ["scaling"], s: m.scaling }];
         if (m.transformer) components.push({ path: ["transformer", "scaling"], s: m.transformer.scaling });
-        if (m.explainer) components.push({ path: ["explainer", "scaling"], s: m.explainer.scaling });
+        if (m.explainer && !isKernelShap(m.explainer)) components.push({ path: ["explainer", "scaling"], s: m.explainer.scaling });
+        if (isKernelShap(m.explainer)) checkKernelShapExplainer(m.explainer, m, ctx);
+        checkAdversarialSettings(m, ctx);
         const hpa = components.find((c) => isHpaMetric(c.s.scaleMetric));
         if (hpa) {
             const why = `${hpa.path.join(".")}.scaleMetric is ${hpa.s.scaleMetric ?? ""}: an InferenceService has one autoscaler class`;

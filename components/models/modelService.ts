@@ -1,10 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultRunAsUser, frameworkRuntime, type ModelConfig } from "./modelSchema";
+import { isKernelShap, kernelShapExplainerSpec } from "./explainerSchema";
 import { modelVersionAnnotation, modelVersionId } from "./rolloutSchema";
 import { gpuTaint, tolerates } from "../cluster/gpuTaint";
 import { awaitReadyAnnotation, readyTimeouts } from "../kubernetes";
 import { restrictedSecurityContext } from "../podSecurity";
+
+/** An S3-compatible endpoint and the Secret with its keys (the Minio store's), for in-cluster readers. */
+export interface ObjectStoreS3 {
+    endpoint: pulumi.Input<string>;
+    credentialsSecretName: pulumi.Input<string>;
+}
 
 export interface ModelServiceArgs {
     /** Namespace of the InferenceService (the Broker's namespace, so the logger stays in-namespace). */
@@ -21,6 +28,10 @@ export interface ModelServiceArgs {
     domain: string;
     /** Resources the InferenceService needs first (KServe's CRDs and webhook). */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** S3-compatible endpoint and the Secret with its keys (Minio), for a kernel-shap explainer's `s3://` background. */
+    s3?: ObjectStoreS3;
+    /** Image of kernel-shap explainers that name none (the platform's `monitoring.explainerImage`). */
+    explainerImage?: string;
 }
 
 /** Toleration that lets a GPU pod onto the tainted GPU nodes every cluster variant creates. */
@@ -204,7 +215,7 @@ export function predictorSpec(m: ModelConfig, serviceAccountName: pulumi.Input<s
 }
 
 /** The InferenceService manifest for a model entry (pure: the tests and the benchmark call it directly). */
-export function inferenceServiceSpec(m: ModelConfig, serviceAccountName: pulumi.Input<string>, loggerUrl: pulumi.Input<string>, podLabels?: Record<string, string>) {
+export function inferenceServiceSpec(m: ModelConfig, serviceAccountName: pulumi.Input<string>, loggerUrl: pulumi.Input<string>, podLabels?: Record<string, string>, extras: { s3?: ObjectStoreS3; explainerImage?: string } = {}) {
     // KServe copies a component's labels onto its pods (where e.g. AKS workload identity looks for them).
     const labels = podLabels && Object.keys(podLabels).length > 0 ? { labels: podLabels } : {};
     // A transformer or explainer without its own ServiceAccount runs as the predictor does.
@@ -212,7 +223,11 @@ export function inferenceServiceSpec(m: ModelConfig, serviceAccountName: pulumi.
     return {
         predictor: { ...predictorSpec(m, serviceAccountName, loggerUrl), ...labels },
         transformer: m.transformer ? { ...sidecarSpec(m.transformer, sidecarAccount), ...labels } : undefined,
-        explainer: m.explainer ? { ...sidecarSpec(m.explainer, sidecarAccount), ...labels } : undefined,
+        explainer: !m.explainer
+            ? undefined
+            : isKernelShap(m.explainer)
+              ? { ...kernelShapExplainerSpec({ explainer: { ...m.explainer, image: m.explainer.image ?? extras.explainerImage }, model: { ...m, protocolVersion: modelProtocol(m) }, serviceAccountName: sidecarAccount, s3: extras.s3 }), ...labels }
+              : { ...sidecarSpec(m.explainer, sidecarAccount), ...labels },
     };
 }
 
@@ -245,10 +260,19 @@ export function inferenceServiceLabels(m: ModelConfig): Record<string, string> {
     };
 }
 
+/** The protocol the model's predictor speaks: the configured one, else its runtime's default (v1 for custom). */
+export function modelProtocol(m: ModelConfig): "v1" | "v2" {
+    return m.protocolVersion ?? (m.framework === "custom" ? "v1" : frameworkRuntime[m.framework].protocol ?? "v1");
+}
+
 /** Path of the predict endpoint for the model's protocol. */
 export function predictPath(m: ModelConfig): string {
-    const protocol = m.protocolVersion ?? (m.framework === "custom" ? "v1" : frameworkRuntime[m.framework].protocol ?? "v1");
-    return protocol === "v2" ? `/v2/models/${m.name}/infer` : `/v1/models/${m.name}:predict`;
+    return modelProtocol(m) === "v2" ? `/v2/models/${m.name}/infer` : `/v1/models/${m.name}:predict`;
+}
+
+/** Path of the explain endpoint: KServe routes only the v1 form to an explainer (pkg/constants/constants.go, ExplainPrefix). */
+export function explainPath(m: ModelConfig): string {
+    return `/v1/models/${m.name}:explain`;
 }
 
 /**
@@ -268,6 +292,10 @@ export class ModelService extends pulumi.ComponentResource {
     public readonly previousUrl: pulumi.Output<string>;
     /** A curl line that calls the model through the Kourier gateway. */
     public readonly curl: pulumi.Output<string>;
+    /** URL of the explain endpoint, when the model has an explainer. */
+    public readonly explainUrl?: pulumi.Output<string>;
+    /** A curl line that asks the explainer for a prediction's attributions, when the model has one. */
+    public readonly explainCurl?: pulumi.Output<string>;
     /** The InferenceService resource. */
     public readonly inferenceService: k8s.apiextensions.CustomResource;
 
@@ -287,7 +315,7 @@ export class ModelService extends pulumi.ComponentResource {
                     annotations,
                     labels: inferenceServiceLabels(m),
                 },
-                spec: inferenceServiceSpec(m, args.serviceAccountName, args.loggerUrl, args.podLabels),
+                spec: inferenceServiceSpec(m, args.serviceAccountName, args.loggerUrl, args.podLabels, { s3: args.s3, explainerImage: args.explainerImage }),
             },
             { parent: this, dependsOn: args.dependsOn, customTimeouts: readyTimeouts.model },
         );
@@ -304,6 +332,14 @@ export class ModelService extends pulumi.ComponentResource {
         this.curl = local
             ? pulumi.interpolate`curl -s -H 'Content-Type: application/json' http://${host()}${predictPath(m)} -d @input.json  # from a pod in the cluster`
             : pulumi.interpolate`curl -s -H 'Host: ${host()}' -H 'Content-Type: application/json' http://$INGRESS${predictPath(m)} -d @input.json`;
-        this.registerOutputs({ url: this.url, latestUrl: this.latestUrl, previousUrl: this.previousUrl, curl: this.curl });
+        if (m.explainer) {
+            // The explainer is its own Knative Service, `<model>-explainer`, routed like the predictor.
+            const explainerHost = pulumi.interpolate`${m.name}-explainer.${args.namespace}.${domain}`;
+            this.explainUrl = pulumi.interpolate`http://${explainerHost}${explainPath(m)}`;
+            this.explainCurl = local
+                ? pulumi.interpolate`curl -s -H 'Content-Type: application/json' ${this.explainUrl} -d @input.json  # from a pod in the cluster`
+                : pulumi.interpolate`curl -s -H 'Host: ${explainerHost}' -H 'Content-Type: application/json' http://$INGRESS${explainPath(m)} -d @input.json`;
+        }
+        this.registerOutputs({ url: this.url, latestUrl: this.latestUrl, previousUrl: this.previousUrl, curl: this.curl, explainUrl: this.explainUrl, explainCurl: this.explainCurl });
     }
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EVENT_TYPES } from "../../services/shared/eventTypes";
+import { ownCallIdPrefix } from "./adversarialSchema";
 import type { ModelConfig } from "../models/modelSchema";
 import { InferenceBroker } from "../knative/inferenceBroker";
 import { KnativeServing } from "../knative/knativeServing";
@@ -152,7 +153,16 @@ export class ModelMonitor extends pulumi.ComponentResource {
                     apiVersion: "eventing.knative.dev/v1",
                     kind: "Trigger",
                     metadata: { name: id, namespace: args.namespace, labels, annotations: awaitReadyAnnotation },
-                    spec: { broker: args.broker.brokerName, filter: { attributes: filter }, subscriber, delivery },
+                    spec: {
+                        broker: args.broker.brokerName,
+                        filter: { attributes: filter },
+                        // With `filters` set, Knative applies only them (eventing pkg/broker/filter/filter_handler.go):
+                        // the same exact match, minus the explainer's and the detector's own predictor calls, which
+                        // KServe's logger logs too and which would otherwise flood the drift window.
+                        filters: [{ exact: filter }, { not: { prefix: { id: ownCallIdPrefix } } }],
+                        subscriber,
+                        delivery,
+                    },
                 },
                 { ...gated, dependsOn: [args.broker.broker] },
             );

@@ -3,7 +3,7 @@
  */
 import { z } from "zod";
 import { outlierMinimumRows } from "../../services/monitor/src/conformal";
-import { duration, quantity } from "../schemaPrimitives";
+import { duration, pinnedImageRef, quantity } from "../schemaPrimitives";
 
 export const monitoringSchema = z
     .object({
@@ -17,12 +17,12 @@ export const monitoringSchema = z
          * reference in components/versions.ts when unset. On kind, a `dev.local/...` name (loaded with
          * `kind load docker-image`) skips Knative's tag resolution.
          */
-        monitorImage: z
-            .string()
-            .regex(/^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, "must be an image reference such as registry.example.com/inferstack/monitor:0.1.0")
-            .refine((ref) => /@sha256:|:[^/]+$/.test(ref), "must name a tag or a digest (an untagged image means latest)")
-            .refine((ref) => !/:latest(@|$)/.test(ref), "must not be the latest tag: pin a version")
-            .optional(),
+        monitorImage: pinnedImageRef("registry.example.com/inferstack/monitor:0.1.0").optional(),
+        /**
+         * Image of the explainer and adversarial detector (services/explainer), built by `npm run explainer:image`;
+         * the pinned reference in components/versions.ts when unset. A model's `explainer.image` overrides it.
+         */
+        explainerImage: pinnedImageRef("registry.example.com/inferstack/explainer:0.1.0").optional(),
     })
     .strict()
     .default({ enabled: true, retention: "24h", prometheusReplicas: 1, grafana: true });

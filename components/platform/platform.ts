@@ -9,7 +9,9 @@ import { KnativeOperator } from "../knative/knativeOperator";
 import { KnativeServing, knativeMetricsPort, queueProxyMetricsPort } from "../knative/knativeServing";
 import { KServe } from "../kserve/kserve";
 import { platformNamespace } from "../kubernetes";
-import { ModelService } from "../models/modelService";
+import { ModelService, modelProtocol } from "../models/modelService";
+import { AdversarialDetector } from "../monitoring/adversarialDetector";
+import { adversarialModelOf } from "../monitoring/adversarialSchema";
 import { ModelAlerts } from "../monitoring/modelAlerts";
 import { ModelMonitor } from "../monitoring/modelMonitor";
 import { Monitoring } from "../monitoring/monitoring";
@@ -47,6 +49,9 @@ export interface ModelEndpoints {
     latestUrl: pulumi.Output<string>;
     previousUrl: pulumi.Output<string>;
     curl: pulumi.Output<string>;
+    /** The explain endpoint and a curl line for it, when the model has an explainer. */
+    explainUrl?: pulumi.Output<string>;
+    explainCurl?: pulumi.Output<string>;
 }
 
 /**
@@ -169,6 +174,11 @@ export class Platform extends pulumi.ComponentResource {
         this.prometheusUrl = this.monitoring?.prometheusUrl ?? pulumi.output("");
         this.grafanaUrl = this.monitoring?.grafanaUrl ?? pulumi.output("");
 
+        // Minio's S3 endpoint and keys, for in-cluster readers of reference samples (monitor, explainer, detector).
+        const objectStoreS3 =
+            this.objectStore.s3Endpoint && this.objectStore.s3CredentialsSecretName
+                ? { endpoint: this.objectStore.s3Endpoint, credentialsSecretName: this.objectStore.s3CredentialsSecretName }
+                : undefined;
         this.models = {};
         for (const model of config.models) {
             const svc = new ModelService(
@@ -180,6 +190,8 @@ export class Platform extends pulumi.ComponentResource {
                     podLabels: this.objectStore.podLabels,
                     loggerUrl: this.brokerUrl,
                     domain: config.domain,
+                    s3: objectStoreS3,
+                    explainerImage: config.monitoring.explainerImage,
                     // The runtimes chart waits for the controller chart; the store's gate (Minio: the setup Job that
                     // creates the bucket and seeds the samples) must finish before the storage initializer reads it.
                     // GPU models also wait for the cluster's GPU support (device plugin / driver) to advertise GPUs.
@@ -187,7 +199,13 @@ export class Platform extends pulumi.ComponentResource {
                 },
                 child,
             );
-            this.models[model.name] = { url: svc.url, latestUrl: svc.latestUrl, previousUrl: svc.previousUrl, curl: svc.curl };
+            this.models[model.name] = {
+                url: svc.url,
+                latestUrl: svc.latestUrl,
+                previousUrl: svc.previousUrl,
+                curl: svc.curl,
+                ...(svc.explainUrl ? { explainUrl: svc.explainUrl, explainCurl: svc.explainCurl } : {}),
+            };
             if (this.monitoring) {
                 const settings = model.monitoring?.enabled ? model.monitoring : undefined;
                 new ModelAlerts(
@@ -213,10 +231,7 @@ export class Platform extends pulumi.ComponentResource {
                     broker: this.broker,
                     serving,
                     models: monitored.map((m) => ({ name: m.name, settings: m.monitoring! })),
-                    s3:
-                        this.objectStore.s3Endpoint && this.objectStore.s3CredentialsSecretName
-                            ? { endpoint: this.objectStore.s3Endpoint, credentialsSecretName: this.objectStore.s3CredentialsSecretName }
-                            : undefined,
+                    s3: objectStoreS3,
                     dashboardLabel: this.monitoring.dashboardLabel,
                     image: config.monitoring.monitorImage,
                     dependsOn: [this.monitoring.chart],
@@ -226,6 +241,24 @@ export class Platform extends pulumi.ComponentResource {
             this.feedbackUrl = monitor.feedbackUrl;
         } else {
             this.feedbackUrl = pulumi.output("");
+        }
+
+        const watched = config.models.filter((m) => m.adversarial?.enabled);
+        if (watched.length > 0 && this.monitoring) {
+            new AdversarialDetector(
+                `${name}-adversarial-detector`,
+                {
+                    namespace: this.modelNamespace,
+                    broker: this.broker,
+                    serving,
+                    models: watched.map((m) => adversarialModelOf(m, modelProtocol(m))),
+                    s3: objectStoreS3,
+                    image: config.monitoring.explainerImage,
+                    dashboardLabel: this.monitoring.dashboardLabel,
+                    dependsOn: [this.monitoring.chart],
+                },
+                child,
+            );
         }
 
         this.registerOutputs({

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { clusterSchema } from "../cluster/clusterSchema";
 import { clusterVariants } from "../cluster/clusterVariants";
 import { eventingSchema, knativeDefaultMaxRevisionTimeoutSeconds, servingSchema } from "../knative/knativeSchema";
+import { explainerRevisionTimeout, isKernelShap } from "../models/explainerSchema";
 import { modelSchema } from "../models/modelSchema";
 import { monitoringSchema } from "../monitoring/monitoringSchema";
 import { bucketName, dns1123Label } from "../schemaPrimitives";
@@ -116,7 +117,16 @@ export const platformSchema = z
             // Knative refuses a revision timeout above its max-revision-timeout-seconds (knative/serving@knative-v1.23.0:
             // pkg/apis/serving/v1/revision_validation.go, validateTimeoutSeconds); KServe copies `timeout` into it.
             const maxTimeout = p.serving.maxRevisionTimeoutSeconds ?? knativeDefaultMaxRevisionTimeoutSeconds;
-            const components = [{ path: [] as string[], c: m }, { path: ["transformer"], c: m.transformer }, { path: ["explainer"], c: m.explainer }];
+            // A kernel-shap explainer's revision timeout is its explain budget plus 10 s (explainerRevisionTimeout).
+            if (isKernelShap(m.explainer) && explainerRevisionTimeout(m.explainer) > maxTimeout) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["models", i, "explainer", "budgets", "timeoutSeconds"],
+                    message: `must be at most ${maxTimeout - 10}: the explainer's revision timeout is timeoutSeconds + 10, and Knative refuses one above serving.maxRevisionTimeoutSeconds (${maxTimeout})`,
+                });
+            }
+            const customExplainer = m.explainer && !isKernelShap(m.explainer) ? m.explainer : undefined;
+            const components = [{ path: [] as string[], c: m }, { path: ["transformer"], c: m.transformer }, { path: ["explainer"], c: customExplainer }];
             for (const { path, c } of components) {
                 const timeout = c?.scaling.timeout;
                 if (timeout !== undefined && timeout > maxTimeout) {
