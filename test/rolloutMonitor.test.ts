@@ -25,7 +25,7 @@ import * as q from "../tools/rollout/queries";
 import { parseWithoutRollout } from "../tools/rollout/rollout";
 import { Proc, freePort, hasCommand, http, sleep, startProcess, waitFor } from "./e2e/harness";
 import { stackFileConfig } from "./helpers";
-import { rng } from "../services/monitor/test/random";
+import { seededRandom as rng } from "../services/shared/random";
 
 const skip = hasCommand("prometheus") ? false : "prometheus not found: install the Debian package `prometheus` (CI's .ci/run does)";
 if (skip) console.error(`\n!!! SKIPPING test/rolloutMonitor.test.ts (canary attribution through the real monitor and Prometheus): ${skip} !!!\n`);

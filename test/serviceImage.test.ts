@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import * as path from "node:path";
 import { versions } from "../components/versions";
 import { UsageError, planServiceImage } from "../tools/serviceImage";
 
@@ -8,8 +9,9 @@ import { configErrorOf, manifest, renderDevWith, stackRaw } from "./helpers";
 
 describe("the monitor image: built by npm run monitor:image, chosen by monitoring.monitorImage", () => {
     it("builds the pinned reference by default; loads into kind or pushes on request", () => {
-        assert.deepEqual(planMonitorImage([]).commands, [["docker", "build", "-t", versions.images.monitor, planMonitorImage([]).commands[0][4]]]);
-        assert.match(planMonitorImage([]).commands[0][4], /services\/monitor$/);
+        // Built from services/ with its own Dockerfile: the monitor compiles services/shared/ too.
+        const services = path.join(__dirname, "..", "services");
+        assert.deepEqual(planMonitorImage([]).commands, [["docker", "build", "-f", path.join(services, "monitor", "Dockerfile"), "-t", versions.images.monitor, services]]);
         const kind = planMonitorImage(["--tag", "dev.local/inferstack/monitor:0.1.0", "--kind", "inferstack"]);
         assert.deepEqual(kind.commands[1], ["kind", "load", "docker-image", "dev.local/inferstack/monitor:0.1.0", "--name", "inferstack"]);
         assert.deepEqual(planMonitorImage(["--tag", "registry.example.com/m:1.2.3", "--push"]).commands[1], ["docker", "push", "registry.example.com/m:1.2.3"]);
@@ -19,7 +21,7 @@ describe("the monitor image: built by npm run monitor:image, chosen by monitorin
         assert.throws(() => planMonitorImage(["--bogus"]), /unknown option --bogus/);
     });
 
-    it("builds the explainer/detector image from services/ (it imports the monitor's event types), with its own Dockerfile", () => {
+    it("builds the explainer/detector image from services/ (it compiles services/shared/), with its own Dockerfile", () => {
         const [build] = planServiceImage("explainer", []).commands;
         assert.deepEqual(build.slice(0, 2), ["docker", "build"]);
         assert.match(build[3], /services\/explainer\/Dockerfile$/);

@@ -17,8 +17,8 @@ const servicesDir = path.join(__dirname, "..", "services");
 
 /** What differs between the services' images: where they are built from, their pinned tag, the key that picks one. */
 export const services = {
-    monitor: { context: path.join(servicesDir, "monitor"), dockerfile: undefined, pinned: versions.images.monitor, configKey: "monitoring.monitorImage" },
-    // Built from services/: the detector imports the monitor's CloudEvent types (services/monitor/src/eventTypes.ts).
+    // Both built from services/, each with its own Dockerfile: both compile services/shared/ (the code they share).
+    monitor: { context: servicesDir, dockerfile: path.join(servicesDir, "monitor", "Dockerfile"), pinned: versions.images.monitor, configKey: "monitoring.monitorImage" },
     explainer: { context: servicesDir, dockerfile: path.join(servicesDir, "explainer", "Dockerfile"), pinned: versions.images.explainer, configKey: "monitoring.explainerImage" },
 } as const;
 export type ServiceName = keyof typeof services;
@@ -49,7 +49,7 @@ export function planServiceImage(service: ServiceName, argv: string[]): ServiceI
     }
     if (!/:[^/]+$/.test(tag) || /:latest$/.test(tag)) throw new UsageError(`--tag ${tag}: name a version tag (not latest)`);
     if (push && kindCluster) throw new UsageError("--push and --kind exclude each other (kind loads the image from the local daemon)");
-    const commands = [["docker", "build", ...(spec.dockerfile ? ["-f", spec.dockerfile] : []), "-t", tag, spec.context]];
+    const commands = [["docker", "build", "-f", spec.dockerfile, "-t", tag, spec.context]];
     if (push) commands.push(["docker", "push", tag]);
     if (kindCluster) commands.push(["kind", "load", "docker-image", tag, "--name", kindCluster]);
     return { tag, commands };

@@ -8,13 +8,12 @@
  * The ratios, not the absolute rates, are the figures to compare across machines. Bounded: each scenario times a
  * fixed number of explanations after a warm-up, every run stops at a 40 s deadline. Loopback only.
  */
-import http from "node:http";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { instanceCost, planCoalitions } from "../src/kernelShap";
 import { normalRows } from "../test/random";
+import { drive as driveMessages, spawnServer as spawnIn, startTrivialServer, waitReady, type Run } from "../../shared/bench/harness";
 
 const CONCURRENCY = 4;
 const DEADLINE_MS = 40_000;
@@ -25,107 +24,19 @@ const SCENARIOS = [
   { name: "20 features (sampled, 512 coalitions)", model: "lin20", features: 20, explanations: 30, warmup: 4, trivialRequests: 4000 },
 ];
 
-/** The HTTP floor: reads the body, answers a constant explanation-shaped JSON. */
-const TRIVIAL_SERVER = `
-const http = require("node:http");
-const answer = JSON.stringify({ explanations: [{ attributions: [] }] });
-const server = http.createServer((req, res) => {
-  req.on("data", () => {});
-  req.on("end", () => { res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(answer) }); res.end(answer); });
-});
-server.keepAliveTimeout = 65000;
-server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ msg: "listening", port: server.address().port })));
-process.on("SIGTERM", () => process.exit(0));
-`;
+const spawnServer = (args: string[], env: NodeJS.ProcessEnv) => spawnIn(args, env, join(__dirname, ".."));
 
-interface Child {
-  port: number;
-  stop: () => Promise<void>;
-}
-
-async function spawnServer(args: string[], env: NodeJS.ProcessEnv): Promise<Child> {
-  const child = spawn(process.execPath, args, { cwd: join(__dirname, ".."), env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`server did not start: ${args.join(" ")}`));
-    }, 20_000);
-    child.stdout.on("data", (d) => {
-      out += d;
-      const m = /"msg":"listening","port":(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
-}
-
-interface Run {
-  rate: number;
-  count: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-  statuses: Record<string, number>;
-}
-
-const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-
-/** POSTs the bodies to path with CONCURRENCY keep-alive connections; the first `warmup` are not timed. */
-async function drive(port: number, path: string, bodies: string[], warmup: number): Promise<Run> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const latencies: number[] = [];
-  const statuses = new Map<string, number>();
-  const send = (body: string, timed: boolean) =>
-    new Promise<void>((resolve, reject) => {
-      const t0 = process.hrtime.bigint();
-      const req = http.request({ host: "127.0.0.1", port, method: "POST", path, agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on("end", () => {
-          if (timed) {
-            latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-            statuses.set(String(res.statusCode), (statuses.get(String(res.statusCode)) ?? 0) + 1);
-          }
-          resolve();
-        });
-      });
-      req.on("error", reject);
-      req.end(body);
-    });
-  const pass = async (from: number, to: number, timed: boolean) => {
-    const deadline = Date.now() + DEADLINE_MS;
-    let next = from;
-    const t0 = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < to && Date.now() < deadline) await send(bodies[next++ % bodies.length], timed);
-    }));
-    return Number(process.hrtime.bigint() - t0) / 1e9;
-  };
-  await pass(0, warmup, false);
-  const seconds = await pass(warmup, bodies.length, true);
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return { rate: latencies.length / seconds, count: latencies.length, seconds, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), statuses: Object.fromEntries(statuses) };
-}
+/** POSTs the JSON bodies to path with CONCURRENCY keep-alive connections; the first `warmup` are not timed. */
+const drive = (port: number, path: string, bodies: string[], warmup: number): Promise<Run> =>
+  driveMessages(port, bodies.map((body) => ({ headers: { "content-type": "application/json" }, body })), { path, concurrency: CONCURRENCY, warmup, deadlineMs: DEADLINE_MS });
 
 const line = (label: string, unit: string, r: Run, extra = "") =>
   `  ${label}: ${r.rate.toFixed(1)} ${unit} (${r.count} in ${r.seconds.toFixed(2)} s), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, replies ${JSON.stringify(r.statuses)}${extra}`;
 
 async function main(): Promise<void> {
   const predictor = await spawnServer(["--import", "tsx", "bench/predictor.ts"], {});
-  const trivial = await spawnServer(["--import", "tsx", "-e", TRIVIAL_SERVER], {});
+  // The HTTP floor: reads the body, answers a constant explanation-shaped JSON.
+  const trivial = await startTrivialServer(200, JSON.stringify({ explanations: [{ attributions: [] }] }), join(__dirname, ".."));
   let failed = false;
   try {
     for (const sc of SCENARIOS) {
@@ -141,11 +52,7 @@ async function main(): Promise<void> {
         { EXPLAINER_CONFIG_FILE: join(dir, "config.json"), HOST: "127.0.0.1", LOG_LEVEL: "info", SHUTDOWN_DELAY_MS: "0" },
       );
       try {
-        for (let i = 0; i < 200; i++) {
-          const r = await fetch(`http://127.0.0.1:${explainer.port}/readyz`).catch(() => undefined);
-          if (r?.status === 200) break;
-          await new Promise((res) => setTimeout(res, 50));
-        }
+        await waitReady(explainer.port);
         const bodies = normalRows(2, sc.warmup + sc.explanations, sc.features).map((x) => JSON.stringify({ instances: [x] }));
         // The predictor's own rate on the explainer's batches: rows of the same width, 2000 per call (or fewer).
         const batchRows = Math.min(2000, cost.rows);

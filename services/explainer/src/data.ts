@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import * as Minio from "minio";
 import type { DataSource } from "./config";
-import { seededRandom } from "./random";
+import { seededRandom } from "../../shared/random";
 
 /** Largest source read (bytes): a reference sample, not a data lake. */
 const MAX_SOURCE_BYTES = 64 * 1024 * 1024;

@@ -1,20 +1,21 @@
 /**
  * The adversarial-detector mode: a Knative Service fed by a Trigger on the Broker with KServe's request events
- * (`org.kubeflow.serving.inference.request`, the types services/monitor/src/eventTypes.ts defines). For a sampled
+ * (`org.kubeflow.serving.inference.request`, the types services/shared/eventTypes.ts defines). For a sampled
  * fraction of requests it asks the model's predictor, in one call, for the predictions on the instances and on
  * their squeezed copies (src/squeeze.ts), scores each instance, and replies to the Trigger with a CloudEvent
  * when one is flagged.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
 import { CloudEvent, HTTP, type CloudEventV1 } from "cloudevents";
-import { EVENT_TYPES } from "../../monitor/src/eventTypes";
+import { EVENT_TYPES } from "../../shared/eventTypes";
 import { calibrationMinimumRows, type DetectorConfig, type DetectorModelConfig } from "./config";
 import { subsample } from "./data";
 import { HttpError } from "./errors";
-import { hardenedServer, parseJson, readBody, sendError, sendJson, splitUrl, tooDeep } from "./http";
+import { binaryEventAttributes, exceedsJsonDepth, sendAccepted, sendJson, sendMessage, sendMetrics, serveRoutes } from "../../shared/http";
+import { ServiceState, retryWithBackoff, serviceHandle, type RunningService } from "../../shared/lifecycle";
+import { parseJson, readBody, sendError } from "./http";
 import { extractRows } from "./instances";
-import { createLogger, type Logger } from "./logger";
+import { createLogger, type Logger } from "../../shared/logger";
 import { createDetectorMetrics, type DetectorMetrics } from "./metrics";
 import { createPredictor, OWN_ID_PREFIX, predictorBaseUrl, type Predictor } from "./predictor";
 import { hashUnit } from "./random";
@@ -41,15 +42,8 @@ export interface DetectorOptions {
   retryDelayMs?: number;
 }
 
-export interface DetectorServer {
-  readonly server: http.Server;
-  readonly metrics: DetectorMetrics;
-  readonly ready: Promise<void>;
-  isReady(): boolean;
-  listen(port?: number, host?: string): Promise<AddressInfo>;
-  startDraining(): void;
-  close(timeoutMs?: number): Promise<void>;
-}
+/** `ready` resolves once every model's ranges (and calibrated threshold) are in place, or the server closed. */
+export type DetectorServer = RunningService<DetectorMetrics>;
 
 interface ModelRuntime {
   name: string;
@@ -90,9 +84,7 @@ export function createDetectorServer(o: DetectorOptions): DetectorServer {
       createPredictor({ baseUrl: predictorBaseUrl(cfg.predictorHost), model: name, protocol: cfg.protocol, caller: "adversarial", v2InputName: cfg.v2.inputName, v2Datatype: cfg.v2.datatype, v2Output: cfg.v2.output });
     models.set(name, { name, cfg, predictor, ranges: cfg.ranges, threshold: cfg.threshold, ready: false });
   }
-  let draining = false;
-  let closed = false;
-  const sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  const state = new ServiceState();
   const modelLabel = (name: unknown) => (typeof name === "string" && models.has(name) ? name : "unknown");
 
   /** Loads the reference (unless ranges are configured) and calibrates the threshold (when configured); retried. */
@@ -118,25 +110,24 @@ export function createDetectorServer(o: DetectorOptions): DetectorServer {
   }
 
   const ready = Promise.all(
-    [...models.values()].map(async (rt) => {
-      let delay = o.retryDelayMs ?? 1000;
-      while (!rt.ready && !closed) {
-        try {
+    [...models.values()].map((rt) =>
+      retryWithBackoff(
+        async () => {
           await prepare(rt);
           rt.error = undefined;
           log.info("model ready", { model: rt.name, threshold: rt.threshold });
-        } catch (err) {
-          rt.error = (err as Error).message;
-          log.error("reference load or calibration failed, retrying", { model: rt.name, error: rt.error, retry_in_ms: delay });
-          await new Promise<void>((resolve) => {
-            const s = { timer: setTimeout(() => (sleepers.delete(s), resolve()), delay), wake: resolve };
-            s.timer.unref();
-            sleepers.add(s);
-          });
-          delay = Math.min(delay * 2, 30_000);
-        }
-      }
-    }),
+        },
+        {
+          initialDelayMs: o.retryDelayMs,
+          state,
+          done: () => rt.ready,
+          onError: (err, delay) => {
+            rt.error = (err as Error).message;
+            log.error("reference load or calibration failed, retrying", { model: rt.name, error: rt.error, retry_in_ms: delay });
+          },
+        },
+      ),
+    ),
   ).then(() => undefined);
   const allReady = () => [...models.values()].every((rt) => rt.ready);
 
@@ -175,17 +166,9 @@ export function createDetectorServer(o: DetectorOptions): DetectorServer {
     const contentType = String(headers["content-type"] ?? "");
     if (version !== undefined && !contentType.startsWith("application/cloudevents")) {
       if (!SPEC_VERSIONS.includes(String(version))) throw new HttpError(400, "unsupported_version", `unsupported CloudEvents specversion ${JSON.stringify(String(version)).slice(0, 40)} (supported: 1.0)`, modelLabel(headers["ce-inferenceservicename"]));
-      const ev: Record<string, unknown> = {};
-      for (const key in headers) {
-        if (key.length > 3 && key.startsWith("ce-")) {
-          const v = headers[key];
-          ev[key.slice(3)] = Array.isArray(v) ? v.join(",") : v;
-        }
-      }
-      const missing = ["id", "source", "type"].filter((a) => typeof ev[a] !== "string" || ev[a] === "");
-      if (missing.length > 0) throw new HttpError(400, "malformed", `invalid CloudEvent: missing required attribute(s) ${missing.map((a) => `ce-${a}`).join(", ")}`, modelLabel(ev.inferenceservicename));
-      if (body !== "") ev.data = body;
-      return ev as unknown as CloudEventV1<unknown>;
+      const { attributes, missing } = binaryEventAttributes(headers, body);
+      if (missing.length > 0) throw new HttpError(400, "malformed", `invalid CloudEvent: missing required attribute(s) ${missing.map((a) => `ce-${a}`).join(", ")}`, modelLabel(attributes.inferenceservicename));
+      return attributes as unknown as CloudEventV1<unknown>;
     }
     let ev: CloudEventV1<unknown> | CloudEventV1<unknown>[];
     try {
@@ -255,25 +238,16 @@ export function createDetectorServer(o: DetectorOptions): DetectorServer {
       inferenceservicename: reply.model,
     };
     if (reply.namespace) attrs.namespace = reply.namespace;
-    const message = HTTP.binary(new CloudEvent(attrs));
-    const body = typeof message.body === "string" ? message.body : JSON.stringify(message.body);
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const [k, v] of Object.entries(message.headers)) if (v !== undefined) headers[k] = v;
-    headers["content-length"] = Buffer.byteLength(body);
-    res.writeHead(200, headers);
-    res.end(body);
+    sendMessage(res, HTTP.binary(new CloudEvent(attrs)));
   }
 
   async function onPost(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
       const text = (await readBody(req, maxBodyBytes)).toString("utf8");
-      if (tooDeep(text, maxJsonDepth)) throw new HttpError(400, "too_deep", `request body nests JSON deeper than ${maxJsonDepth} levels`, modelLabel(req.headers["ce-inferenceservicename"]));
+      if (exceedsJsonDepth(text, maxJsonDepth)) throw new HttpError(400, "too_deep", `request body nests JSON deeper than ${maxJsonDepth} levels`, modelLabel(req.headers["ce-inferenceservicename"]));
       const outcome = await handle(parseEvent(req.headers, text));
       if (outcome.reply) sendReply(res, outcome.reply);
-      else {
-        res.writeHead(202, { "content-length": 0 });
-        res.end();
-      }
+      else sendAccepted(res);
     } catch (err) {
       const he = err instanceof HttpError ? err : new HttpError(500, "internal", `internal error: ${(err as Error)?.message ?? String(err)}`);
       if (he.reason === "internal") log.error("event handling failed", { error: (err as Error)?.stack ?? String(err) });
@@ -284,59 +258,30 @@ export function createDetectorServer(o: DetectorOptions): DetectorServer {
     }
   }
 
-  const listening = hardenedServer(
-    (req, res) => {
-      const { path } = splitUrl(req.url);
+  const listening = serveRoutes(
+    async (req, res, path) => {
       const method = req.method ?? "GET";
-      const route = async (): Promise<void> => {
-        if (path === "/") {
-          if (method !== "POST") return sendJson(res, 405, { error: "use POST for / (CloudEvents)" }, { allow: "POST" });
-          return onPost(req, res);
-        }
-        if (!["/healthz", "/readyz", "/metrics"].includes(path)) {
-          req.resume();
-          return sendJson(res, 404, { error: `no route for ${method} ${path.slice(0, 200)}` });
-        }
-        if (method !== "GET" && method !== "HEAD") return sendJson(res, 405, { error: `use GET for ${path}` }, { allow: "GET" });
-        if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
-        if (path === "/readyz") {
-          const ok = allReady() && !draining;
-          return sendJson(res, ok ? 200 : 503, {
-            status: draining ? "draining" : ok ? "ready" : "loading",
-            models: Object.fromEntries([...models.values()].map((rt) => [rt.name, rt.ready ? { status: "ready", threshold: rt.threshold } : { status: "loading", error: rt.error }])),
-          });
-        }
-        const text = await metrics.registry.metrics();
-        res.writeHead(200, { "content-type": metrics.registry.contentType });
-        res.end(text);
-      };
-      route().catch((err) => {
-        log.error("request failed", { path, error: (err as Error)?.stack ?? String(err) });
-        if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
-        else res.destroy();
-      });
+      if (path === "/") {
+        if (method !== "POST") return sendJson(res, 405, { error: "use POST for / (CloudEvents)" }, { allow: "POST" });
+        return onPost(req, res);
+      }
+      if (!["/healthz", "/readyz", "/metrics"].includes(path)) {
+        req.resume();
+        return sendJson(res, 404, { error: `no route for ${method} ${path.slice(0, 200)}` });
+      }
+      if (method !== "GET" && method !== "HEAD") return sendJson(res, 405, { error: `use GET for ${path}` }, { allow: "GET" });
+      if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
+      if (path === "/readyz") {
+        const ok = allReady() && !state.draining;
+        return sendJson(res, ok ? 200 : 503, {
+          status: state.draining ? "draining" : ok ? "ready" : "loading",
+          models: Object.fromEntries([...models.values()].map((rt) => [rt.name, rt.ready ? { status: "ready", threshold: rt.threshold } : { status: "loading", error: rt.error }])),
+        });
+      }
+      return sendMetrics(res, metrics.registry);
     },
-    (err) => log.debug("client error", { error: err.message }),
+    log,
   );
 
-  return {
-    server: listening.server,
-    metrics,
-    ready,
-    isReady: () => allReady() && !draining,
-    listen: listening.listen,
-    startDraining() {
-      draining = true;
-    },
-    close(timeoutMs) {
-      draining = true;
-      closed = true;
-      for (const s of sleepers) {
-        clearTimeout(s.timer);
-        s.wake();
-      }
-      sleepers.clear();
-      return listening.close(timeoutMs);
-    },
-  };
+  return serviceHandle(listening, state, { metrics, ready, isReady: () => allReady() && !state.draining });
 }

@@ -4,15 +4,16 @@
  * --http_port 8080` and routes `POST /v1/models/<isvc>:explain` to it; this server answers that path with
  * KernelSHAP attributions computed by calling the predictor.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
 import type { ExplainerConfig } from "./config";
 import { subsample } from "./data";
 import { HttpError } from "./errors";
-import { hardenedServer, parseJson, readBody, sendError, sendJson, splitUrl } from "./http";
+import { sendJson, sendMetrics, serveRoutes } from "../../shared/http";
+import { ServiceState, retryWithBackoff, serviceHandle, type RunningService } from "../../shared/lifecycle";
+import { parseJson, readBody, sendError } from "./http";
 import { extractRows } from "./instances";
 import { ExplainError, explainInstance, instanceCost, planCoalitions, type Explanation, type Plan } from "./kernelShap";
-import { createLogger, type Logger } from "./logger";
+import { createLogger, type Logger } from "../../shared/logger";
 import { createExplainerMetrics, type ExplainerMetrics } from "./metrics";
 import type { Predictor } from "./predictor";
 
@@ -33,16 +34,8 @@ export interface ExplainerOptions {
   retryDelayMs?: number;
 }
 
-export interface ExplainerServer {
-  readonly server: http.Server;
-  readonly metrics: ExplainerMetrics;
-  /** Resolves once the background is loaded (or the server closed). */
-  readonly ready: Promise<void>;
-  isReady(): boolean;
-  listen(port?: number, host?: string): Promise<AddressInfo>;
-  startDraining(): void;
-  close(timeoutMs?: number): Promise<void>;
-}
+/** `ready` resolves once the background is loaded (or the server closed). */
+export type ExplainerServer = RunningService<ExplainerMetrics>;
 
 /** One explained instance, as the API returns it: scalars for a single-output model, arrays per output otherwise. */
 function present(e: Explanation, features: string[], x: number[]) {
@@ -71,32 +64,25 @@ export function createExplainerServer(o: ExplainerOptions): ExplainerServer {
   const explainPath = `/v1/models/${model}:explain`;
   let background: number[][] | undefined;
   let loadError: string | undefined;
-  let draining = false;
-  let closed = false;
+  const state = new ServiceState();
   let inflight = 0;
-  const sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
 
-  const ready = (async () => {
-    let delay = o.retryDelayMs ?? 1000;
-    while (!closed) {
-      try {
-        background = subsample(await o.loadBackground(), cfg.backgroundSize, cfg.seed);
-        loadError = undefined;
-        const cost = instanceCost(plan, background.length, cfg.batchSize);
-        log.info("background loaded", { model, rows: background.length, exact: plan.exact, coalitions: plan.masks.length, rows_per_instance: cost.rows, calls_per_instance: cost.calls });
-        return;
-      } catch (err) {
+  const ready = retryWithBackoff(
+    async () => {
+      background = subsample(await o.loadBackground(), cfg.backgroundSize, cfg.seed);
+      loadError = undefined;
+      const cost = instanceCost(plan, background.length, cfg.batchSize);
+      log.info("background loaded", { model, rows: background.length, exact: plan.exact, coalitions: plan.masks.length, rows_per_instance: cost.rows, calls_per_instance: cost.calls });
+    },
+    {
+      initialDelayMs: o.retryDelayMs,
+      state,
+      onError: (err, delay) => {
         loadError = (err as Error).message;
         log.error("background load failed, retrying", { model, error: loadError, retry_in_ms: delay });
-        await new Promise<void>((resolve) => {
-          const s = { timer: setTimeout(() => (sleepers.delete(s), resolve()), delay), wake: resolve };
-          s.timer.unref();
-          sleepers.add(s);
-        });
-        delay = Math.min(delay * 2, 30_000);
-      }
-    }
-  })();
+      },
+    },
+  );
 
   async function explain(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
@@ -169,86 +155,55 @@ export function createExplainerServer(o: ExplainerOptions): ExplainerServer {
 
   const GET_PATHS = new Set(["/", "/healthz", "/readyz", "/metrics", "/v2/health/live", "/v2/health/ready", `/v1/models/${model}`, "/v1/models"]);
 
-  const listening = hardenedServer(
-    (req, res) => {
-      const { path } = splitUrl(req.url);
+  const listening = serveRoutes(
+    async (req, res, path) => {
       const method = req.method ?? "GET";
-      const route = async (): Promise<void> => {
-        if (path === explainPath) {
-          if (method !== "POST") return sendJson(res, 405, { error: `use POST for ${path}` }, { allow: "POST" });
-          try {
-            await explain(req, res);
-          } catch (err) {
-            const he = err instanceof HttpError ? err : new HttpError(500, "internal", `internal error: ${(err as Error)?.message ?? String(err)}`, model);
-            if (he.reason === "internal") log.error("explain failed", { error: (err as Error)?.stack ?? String(err) });
-            else log.debug("explain rejected", { status: he.status, reason: he.reason, error: he.message });
-            metrics.requests.inc({ model, outcome: he.reason });
-            req.resume();
-            if (!res.destroyed) sendError(res, he);
-          }
-          return;
-        }
-        const explainOther = /^\/v1\/models\/([^/]+):explain$/.exec(path);
-        if (explainOther) {
+      if (path === explainPath) {
+        if (method !== "POST") return sendJson(res, 405, { error: `use POST for ${path}` }, { allow: "POST" });
+        try {
+          await explain(req, res);
+        } catch (err) {
+          const he = err instanceof HttpError ? err : new HttpError(500, "internal", `internal error: ${(err as Error)?.message ?? String(err)}`, model);
+          if (he.reason === "internal") log.error("explain failed", { error: (err as Error)?.stack ?? String(err) });
+          else log.debug("explain rejected", { status: he.status, reason: he.reason, error: he.message });
+          metrics.requests.inc({ model, outcome: he.reason });
           req.resume();
-          metrics.requests.inc({ model, outcome: "unknown_model" });
-          return sendJson(res, 404, { error: `this explainer serves model "${model}", not "${decodeURIComponent(explainOther[1]).slice(0, 100)}"`, reason: "unknown_model" });
+          if (!res.destroyed) sendError(res, he);
         }
-        if (!GET_PATHS.has(path)) {
-          req.resume();
-          return sendJson(res, 404, { error: `no route for ${method} ${path.slice(0, 200)}` });
-        }
-        if (method !== "GET" && method !== "HEAD") return sendJson(res, 405, { error: `use GET for ${path}` }, { allow: "GET" });
-        const isReady = background !== undefined && !draining;
-        switch (path) {
-          case "/":
-            return sendJson(res, 200, { status: "alive" });
-          case "/healthz":
-          case "/v2/health/live":
-            return sendJson(res, 200, { status: "ok", live: true });
-          case "/readyz":
-          case "/v2/health/ready":
-            return sendJson(res, isReady ? 200 : 503, { ready: isReady, status: draining ? "draining" : isReady ? "ready" : "loading", error: loadError });
-          case "/v1/models":
-            return sendJson(res, 200, { models: [model] });
-          case "/metrics": {
-            const text = await metrics.registry.metrics();
-            res.writeHead(200, { "content-type": metrics.registry.contentType });
-            res.end(text);
-            return;
-          }
-          default:
-            // GET /v1/models/<name>: KServe's model-ready answer.
-            return sendJson(res, isReady ? 200 : 503, { name: model, ready: isReady });
-        }
-      };
-      route().catch((err) => {
-        log.error("request failed", { path, error: (err as Error)?.stack ?? String(err) });
-        if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
-        else res.destroy();
-      });
+        return;
+      }
+      const explainOther = /^\/v1\/models\/([^/]+):explain$/.exec(path);
+      if (explainOther) {
+        req.resume();
+        metrics.requests.inc({ model, outcome: "unknown_model" });
+        return sendJson(res, 404, { error: `this explainer serves model "${model}", not "${decodeURIComponent(explainOther[1]).slice(0, 100)}"`, reason: "unknown_model" });
+      }
+      if (!GET_PATHS.has(path)) {
+        req.resume();
+        return sendJson(res, 404, { error: `no route for ${method} ${path.slice(0, 200)}` });
+      }
+      if (method !== "GET" && method !== "HEAD") return sendJson(res, 405, { error: `use GET for ${path}` }, { allow: "GET" });
+      const isReady = background !== undefined && !state.draining;
+      switch (path) {
+        case "/":
+          return sendJson(res, 200, { status: "alive" });
+        case "/healthz":
+        case "/v2/health/live":
+          return sendJson(res, 200, { status: "ok", live: true });
+        case "/readyz":
+        case "/v2/health/ready":
+          return sendJson(res, isReady ? 200 : 503, { ready: isReady, status: state.draining ? "draining" : isReady ? "ready" : "loading", error: loadError });
+        case "/v1/models":
+          return sendJson(res, 200, { models: [model] });
+        case "/metrics":
+          return sendMetrics(res, metrics.registry);
+        default:
+          // GET /v1/models/<name>: KServe's model-ready answer.
+          return sendJson(res, isReady ? 200 : 503, { name: model, ready: isReady });
+      }
     },
-    (err) => log.debug("client error", { error: err.message }),
+    log,
   );
 
-  return {
-    server: listening.server,
-    metrics,
-    ready,
-    isReady: () => background !== undefined && !draining,
-    listen: listening.listen,
-    startDraining() {
-      draining = true;
-    },
-    close(timeoutMs) {
-      draining = true;
-      closed = true;
-      for (const s of sleepers) {
-        clearTimeout(s.timer);
-        s.wake();
-      }
-      sleepers.clear();
-      return listening.close(timeoutMs);
-    },
-  };
+  return serviceHandle(listening, state, { metrics, ready, isReady: () => background !== undefined && !state.draining });
 }

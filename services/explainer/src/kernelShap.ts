@@ -10,7 +10,7 @@
  *
  * Pure apart from the `evaluate` callback (the predictor), so the maths is tested without HTTP.
  */
-import { seededRandom } from "./random";
+import { seededRandom } from "../../shared/random";
 
 /** Evaluates the model on rows; returns one output vector (length k >= 1, the same for every row) per row. */
 export type Evaluate = (rows: number[][], signal: AbortSignal) => Promise<number[][]>;

@@ -9,14 +9,10 @@ import { ConfigError, configJson, detectorConfigSchema, explainerConfigSchema, p
 import { loadRows } from "./data";
 import { createDetectorServer } from "./detector";
 import { createExplainerServer } from "./explainer";
-import { createLogger } from "./logger";
 import { createPredictor, predictorBaseUrl } from "./predictor";
+import { drainOnSignals, type RunningService } from "../../shared/lifecycle";
+import { createLogger } from "../../shared/logger";
 
-interface Service {
-  listen(port?: number, host?: string): Promise<{ port: number }>;
-  startDraining(): void;
-  close(timeoutMs?: number): Promise<void>;
-}
 
 const MODES = ["explainer", "adversarial-detector"] as const;
 
@@ -24,7 +20,7 @@ async function main(): Promise<void> {
   const log = createLogger();
   const env = process.env;
   const mode = env.INFERSTACK_MODE ?? "explainer";
-  let service: Service;
+  let service: RunningService<unknown>;
   let port: number;
   try {
     if (mode === "explainer") {
@@ -55,21 +51,7 @@ async function main(): Promise<void> {
   }
   const address = await service.listen(port, env.HOST || undefined);
   log.info("listening", { port: address.port, mode });
-  const delayMs = Number(env.SHUTDOWN_DELAY_MS ?? 3000);
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info("shutting down", { signal, delay_ms: delayMs });
-    service.startDraining();
-    setTimeout(
-      () => service.close(10_000).then(() => process.exit(0), () => process.exit(1)),
-      Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0,
-    );
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("unhandledRejection", (reason) => log.error("unhandled rejection", { error: String(reason) }));
+  drainOnSignals(service, Number(env.SHUTDOWN_DELAY_MS ?? 3000), log);
 }
 
 void main();

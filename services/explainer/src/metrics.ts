@@ -1,18 +1,14 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import * as prom from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
+import { createRegistry, type RegistryOptions } from "../../shared/promMetrics";
 
 /**
  * Prometheus metrics of both modes. The names are a contract with the platform's alert rules and dashboards
  * (components/monitoring/adversarialAlertRules.ts, modelDashboard.ts, test/upstream/metrics/catalogue.json): do
  * not rename. Label values are bounded: `model` is a configured model (or "unknown"), `outcome`/`reason` a closed set.
  */
-function registry(defaultMetrics: boolean | undefined): Registry {
-  const r = new Registry();
-  if (defaultMetrics !== false) collectDefaultMetrics({ register: r });
-  return r;
-}
-
-export function createExplainerMetrics(options: { defaultMetrics?: boolean } = {}) {
-  const reg = registry(options.defaultMetrics);
+export function createExplainerMetrics(options: RegistryOptions = {}) {
+  const reg = createRegistry(prom, options);
   const registers = [reg];
   return {
     registry: reg,
@@ -45,8 +41,8 @@ export function createExplainerMetrics(options: { defaultMetrics?: boolean } = {
 }
 export type ExplainerMetrics = ReturnType<typeof createExplainerMetrics>;
 
-export function createDetectorMetrics(options: { defaultMetrics?: boolean } = {}) {
-  const reg = registry(options.defaultMetrics);
+export function createDetectorMetrics(options: RegistryOptions = {}) {
+  const reg = createRegistry(prom, options);
   const registers = [reg];
   return {
     registry: reg,

@@ -1,15 +1,3 @@
-/** mulberry32: a small seeded PRNG (uniform in [0, 1)), so sampled explanations are reproducible for a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** FNV-1a of a string, mapped to [0, 1): a stateless, deterministic per-id sampling draw. */
 export function hashUnit(s: string): number {
   let h = 0x811c9dc5;

@@ -6,11 +6,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CloudEvent, HTTP } from "cloudevents";
-import { EVENT_TYPES } from "../../monitor/src/eventTypes";
+import { EVENT_TYPES } from "../../shared/eventTypes";
 import { detectorConfigSchema, parseWith } from "../src/config";
 import { createDetectorServer, FLAGGED_TYPE, sampledIn, type DetectorServer } from "../src/detector";
-import { silentLogger } from "../src/logger";
-import { models, startFixture, type Fixture } from "./fixture";
+import { silentLogger } from "../../shared/logger";
+import { startFixture, type Fixture } from "./fixture";
+import { models } from "./groundTruth";
 import { normal } from "./random";
 
 let fixture: Fixture;

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { OWN_ID_PREFIX } from "../src/predictor";
-import { models, linearWeights, startFixture, type Fixture } from "./fixture";
-import { bruteForceShapley, linearShapley } from "./groundTruth";
+import { startFixture, type Fixture } from "./fixture";
+import { bruteForceShapley, linearShapley, linearWeights, models } from "./groundTruth";
 import { post, startExplainer } from "./helpers";
 import { normalRows } from "./random";
 

@@ -82,17 +82,3 @@ export async function startFixture(models: Record<string, ModelFn>): Promise<Fix
   };
   return fixture;
 }
-
-/** Small known models. */
-export const linearWeights = [1.5, -2, 0.5, 3];
-export const models: Record<string, ModelFn> = {
-  linear: (r) => [r.reduce((s, v, i) => s + linearWeights[i] * v, 0.25)],
-  interactions: (r) => [r[0] * r[1] + Math.sin(r[2]) + r[3] * r[3]],
-  softmax: (r) => {
-    const z = [r[0] + 2 * r[1], r[2] - r[0] * r[3], 0.5 * r[3]];
-    const m = Math.max(...z);
-    const e = z.map((v) => Math.exp(v - m));
-    const s = e.reduce((a, b) => a + b, 0);
-    return e.map((v) => v / s);
-  },
-};

@@ -1,6 +1,6 @@
 import { explainerConfigSchema, parseWith, type ExplainerConfig } from "../src/config";
 import { createExplainerServer, type ExplainerServer } from "../src/explainer";
-import { silentLogger } from "../src/logger";
+import { silentLogger } from "../../shared/logger";
 import { createPredictor, type Protocol } from "../src/predictor";
 
 export interface RunningExplainer {

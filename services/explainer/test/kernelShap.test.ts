@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ExplainError, explainInstance, instanceCost, planCoalitions, shapleyKernel, type Evaluate } from "../src/kernelShap";
-import { bruteForceShapley, linearShapley, type Model } from "./groundTruth";
+import { bruteForceShapley, linearShapley, models as knownModels, type Model } from "./groundTruth";
 import { normalRows } from "./random";
 
 const never = new AbortController().signal;
@@ -32,19 +32,9 @@ describe("KernelSHAP, exact enumeration", () => {
 
   it("non-linear models (interactions, max, a 3-class softmax) match brute-force Shapley values", async () => {
     const models: { name: string; d: number; f: Model }[] = [
-      { name: "x0*x1 + sin(x2) + x3^2", d: 4, f: (r) => [r[0] * r[1] + Math.sin(r[2]) + r[3] * r[3]] },
+      { name: "x0*x1 + sin(x2) + x3^2", d: 4, f: knownModels.interactions },
       { name: "max(x0, x1, x2) - x3*x4", d: 5, f: (r) => [Math.max(r[0], r[1], r[2]) - r[3] * r[4]] },
-      {
-        name: "softmax of 3 linear scores",
-        d: 4,
-        f: (r) => {
-          const z = [r[0] + 2 * r[1], r[2] - r[0] * r[3], 0.5 * r[3]];
-          const m = Math.max(...z);
-          const e = z.map((v) => Math.exp(v - m));
-          const s = e.reduce((a, b) => a + b, 0);
-          return e.map((v) => v / s);
-        },
-      },
+      { name: "softmax of 3 linear scores", d: 4, f: knownModels.softmax },
     ];
     for (const { name, d, f } of models) {
       const background = normalRows(7, 25, d);

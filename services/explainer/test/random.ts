@@ -1,5 +1,5 @@
-/** Seeded test data (mulberry32 in src/random.ts), so every run draws the same numbers. */
-import { seededRandom } from "../src/random";
+/** Seeded test data (mulberry32 in services/shared/random.ts), so every run draws the same numbers. */
+import { seededRandom } from "../../shared/random";
 
 export function normal(seed: number): () => number {
   const u = seededRandom(seed);

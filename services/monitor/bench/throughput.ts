@@ -6,14 +6,13 @@
  * 1,000×20 window. Bounded: 30,000 events per run, 32 in flight, each run
  * aborts after 50 s. Loopback only.
  */
-import http from "node:http";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CloudEvent, HTTP } from "cloudevents";
 import { DriftDetector } from "../src/drift";
 import { normalRows } from "../test/helpers";
+import { drive as driveMessages, median, spawnServer, startTrivialServer, waitReady, type Child, type Message, type Run } from "../../shared/bench/harness";
 
 const EVENTS = 30_000;
 const WARMUP = 1_000;
@@ -28,138 +27,29 @@ const SCENARIOS = [
   { name: "20 features x window 1000", features: 20, window: 1000, referenceRows: 1000, target: 0.35 },
 ];
 
-/** The baseline: reads the body and answers 202, nothing else. Same runtime and loader as the monitor. */
-const TRIVIAL_SERVER = `
-const http = require("node:http");
-const server = http.createServer((req, res) => {
-  req.on("data", () => {});
-  req.on("end", () => { res.writeHead(202, { "content-length": 0 }); res.end(); });
-});
-server.keepAliveTimeout = 65000;
-server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ msg: "listening", port: server.address().port })));
-process.on("SIGTERM", () => process.exit(0));
-`;
-
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
-function median(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-}
-
-interface Child {
-  port: number;
-  stop: () => Promise<void>;
-}
-
-async function spawnServer(args: string[], env: NodeJS.ProcessEnv): Promise<Child> {
-  const child = spawn(process.execPath, args, { cwd: join(__dirname, ".."), env, stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("server did not start")), 20_000);
-    child.stdout.on("data", (d) => {
-      out += d;
-      const m = /"msg":"listening","port":(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
-}
+const cwd = join(__dirname, "..");
 
 const startMonitor = (configFile: string): Promise<Child> =>
   spawnServer(["--import", "tsx", "src/main.ts"], {
-    PATH: process.env.PATH ?? "",
     PORT: "0",
     HOST: "127.0.0.1",
     LOG_LEVEL: "info",
     MONITOR_CONFIG_FILE: configFile,
     MONITOR_SHUTDOWN_DELAY_MS: "0",
-  });
+  }, cwd);
 
-const startTrivial = (): Promise<Child> => spawnServer(["--import", "tsx", "-e", TRIVIAL_SERVER], { PATH: process.env.PATH ?? "" });
-
-async function waitReady(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-    if (r?.status === 200) return;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error("monitor never became ready");
-}
-
-interface Run {
-  rate: number;
-  seconds: number;
-  count: number;
-  p50: number;
-  p99: number;
-  max: number;
-  statuses: Record<string, number>;
-}
+/** The baseline: reads the body and answers 202, nothing else. Same runtime and loader as the monitor. */
+const startTrivial = (): Promise<Child> => startTrivialServer(202, "", cwd);
 
 /** Sends the messages with CONCURRENCY keep-alive connections; the first WARMUP are not timed (JIT). */
-async function drive(port: number, messages: { headers: Record<string, string>; body: string }[]): Promise<Run> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const latencies: number[] = [];
-  const statuses = new Map<string, number>();
-  const send = (i: number, timed: boolean): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const msg = messages[i];
-      const t0 = process.hrtime.bigint();
-      const req = http.request(
-        { host: "127.0.0.1", port, method: "POST", path: "/", agent, headers: { ...msg.headers, "content-length": String(Buffer.byteLength(msg.body)) } },
-        (res) => {
-          res.resume();
-          res.on("end", () => {
-            if (timed) {
-              latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-              const key = `${res.statusCode}${res.headers["ce-type"] ? ` ${res.headers["ce-type"]}` : ""}`;
-              statuses.set(key, (statuses.get(key) ?? 0) + 1);
-            }
-            resolve();
-          });
-        },
-      );
-      req.on("error", reject);
-      req.end(msg.body);
-    });
-  const pass = async (from: number, to: number, timed: boolean, deadline: number): Promise<number> => {
-    let next = from;
-    const started = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < to && Date.now() < deadline) await send(next++, timed);
-      }),
-    );
-    return Number(process.hrtime.bigint() - started) / 1e9;
-  };
-  await pass(0, WARMUP, false, Date.now() + DEADLINE_MS);
-  const seconds = await pass(WARMUP, WARMUP + EVENTS, true, Date.now() + DEADLINE_MS);
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    rate: latencies.length / seconds,
-    seconds,
-    count: latencies.length,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    max: latencies[latencies.length - 1],
-    statuses: Object.fromEntries(statuses),
-  };
-}
+const drive = (port: number, messages: Message[]): Promise<Run> =>
+  driveMessages(port, messages, {
+    path: "/",
+    concurrency: CONCURRENCY,
+    warmup: WARMUP,
+    deadlineMs: DEADLINE_MS,
+    statusKey: (res) => `${res.statusCode}${res.headers["ce-type"] ? ` ${res.headers["ce-type"]}` : ""}`,
+  });
 
 function describe(label: string, r: Run): string {
   return (

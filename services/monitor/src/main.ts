@@ -1,6 +1,7 @@
 import { ConfigError, loadConfigFromEnv, runtimeOptionsFromEnv } from "./config";
-import { createLogger } from "./logger";
 import { createServer } from "./server";
+import { drainOnSignals } from "../../shared/lifecycle";
+import { createLogger } from "../../shared/logger";
 
 /** Process entry point: config from env, listen on PORT (8080), drain on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -22,26 +23,8 @@ async function main(): Promise<void> {
   const address = await monitor.listen(port, process.env.HOST || undefined);
   log.info("listening", { port: address.port });
 
-  // Keep serving for a moment after SIGTERM while /readyz fails, so endpoints are updated before the
-  // listener goes away; then finish in-flight requests (10 s at most) and exit.
-  const delayMs = Number(process.env.MONITOR_SHUTDOWN_DELAY_MS ?? 3000);
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info("shutting down", { signal, delay_ms: delayMs });
-    monitor.startDraining();
-    setTimeout(() => {
-      monitor
-        .close(10_000)
-        .then(() => process.exit(0))
-        .catch(() => process.exit(1));
-    }, Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0);
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
-  // Keep serving on unexpected errors; they are logged, never fatal for one event.
-  process.on("unhandledRejection", (reason) => log.error("unhandled rejection", { error: String(reason) }));
+  // Keep serving for a moment after SIGTERM while /readyz fails, then finish in-flight requests and exit.
+  drainOnSignals(monitor, Number(process.env.MONITOR_SHUTDOWN_DELAY_MS ?? 3000), log);
 }
 
 void main();

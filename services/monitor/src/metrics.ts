@@ -1,13 +1,14 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import * as prom from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
+import { createRegistry, type RegistryOptions } from "../../shared/promMetrics";
 
 /**
  * Prometheus metrics. The names are a contract with the platform's alert rules
  * and dashboards: do not rename. Each server gets its own Registry so tests
  * (and several servers in one process) never share state.
  */
-export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
-  const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+export function createMetrics(options: RegistryOptions = {}) {
+  const registry = createRegistry(prom, options);
   const registers = [registry];
   return {
     registry,

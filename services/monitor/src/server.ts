@@ -1,19 +1,19 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
 import { CloudEvent, HTTP, ValidationError, type CloudEventV1 } from "cloudevents";
 import { z } from "zod";
 import type { FeatureValue, ModelConfig, MonitorConfig, RuntimeOptions } from "./config";
 import { DriftDetector, type DriftResult } from "./drift";
 import { MonitorError } from "./errors";
 import { ExchangeStore, FeedbackStats, type FeedbackSnapshot, type LoggedExchange } from "./feedback";
-import { exceedsJsonDepth } from "./jsonDepth";
-import { createLogger, type Logger } from "./logger";
+import { createLogger, type Logger } from "../../shared/logger";
+import { binaryEventAttributes, exceedsJsonDepth, readBody, sendAccepted, sendJson, sendMessage, sendMetrics, serveRoutes } from "../../shared/http";
+import { ServiceState, retryWithBackoff, serviceHandle, type RunningService } from "../../shared/lifecycle";
 import { createMetrics, type Metrics } from "./metrics";
 import { OutlierDetector, ReferenceTooSmallError, type OutlierResult } from "./outlier";
 import { extractInstances, extractPredictions, instanceKey, isMetadataPayload } from "./payload";
 import { seldonFeedback } from "./seldon";
 import { loadReference } from "./reference";
-import { EVENT_TYPES } from "./eventTypes";
+import { EVENT_TYPES } from "../../shared/eventTypes";
 import { VersionTracker, versionFromEvent } from "./versions";
 
 export { EVENT_TYPES };
@@ -84,18 +84,8 @@ interface ModelRuntime {
   versions?: VersionTracker;
 }
 
-export interface MonitorServer {
-  readonly server: http.Server;
-  readonly metrics: Metrics;
-  /** Resolves once every model's reference is loaded (failed loads are retried until then) or the server is closed. */
-  readonly ready: Promise<void>;
-  isReady(): boolean;
-  listen(port?: number, host?: string): Promise<AddressInfo>;
-  /** Fails /readyz from now on (so Kubernetes stops routing here) while still serving. */
-  startDraining(): void;
-  /** Stops accepting connections, lets in-flight requests finish (up to timeoutMs), then closes. */
-  close(timeoutMs?: number): Promise<void>;
-}
+/** `ready` resolves once every model's reference is loaded (failed loads are retried until then) or the server is closed. */
+export type MonitorServer = RunningService<Metrics>;
 
 type Reply =
   | { kind: "none" }
@@ -149,30 +139,17 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
   const maxJsonDepth = options.maxJsonDepth ?? 64;
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
   const loader = options.loadReference ?? ((name: string, cfg: ModelConfig) => loadReference(name, cfg, { env: options.env }));
-  let draining = false;
-  let closed = false;
-  const sleepers = new Map<NodeJS.Timeout, () => void>();
+  const state = new ServiceState();
 
   const models = new Map<string, ModelRuntime>();
   for (const [name, cfg] of Object.entries(config.models)) {
     models.set(name, { name, cfg, status: "loading", store: new ExchangeStore(cacheSize), stats: new FeedbackStats(cfg) });
   }
 
-  // Retry back-off that close() can cut short.
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const t = setTimeout(() => {
-        sleepers.delete(t);
-        resolve();
-      }, ms);
-      t.unref();
-      sleepers.set(t, resolve);
-    });
-
-  async function loadModel(rt: ModelRuntime): Promise<void> {
-    let delay = options.retryDelayMs ?? 1000;
-    while (!closed) {
-      try {
+  // Retried with back-off that close() cuts short.
+  function loadModel(rt: ModelRuntime): Promise<void> {
+    return retryWithBackoff(
+      async () => {
         const reference = await loader(rt.name, rt.cfg);
         rt.drift = new DriftDetector(rt.cfg.features, reference, rt.cfg.drift);
         rt.outlier = new OutlierDetector(rt.cfg.features, reference, rt.cfg.outlier.quantile, rt.cfg.outlier.enabled);
@@ -182,15 +159,17 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
         rt.error = undefined;
         metrics.driftWindowSize.set({ model: rt.name }, 0);
         log.info("reference loaded", { model: rt.name, rows: reference.length, outlier_threshold: rt.outlier.threshold });
-        return;
-      } catch (err) {
-        rt.status = "error";
-        rt.error = err instanceof ReferenceTooSmallError ? `models.${rt.name}.reference: ${err.message}` : (err as Error).message;
-        log.error("reference load failed, retrying", { model: rt.name, error: rt.error, retry_in_ms: delay });
-        await sleep(delay);
-        delay = Math.min(delay * 2, 30_000);
-      }
-    }
+      },
+      {
+        initialDelayMs: options.retryDelayMs,
+        state,
+        onError: (err, delay) => {
+          rt.status = "error";
+          rt.error = err instanceof ReferenceTooSmallError ? `models.${rt.name}.reference: ${err.message}` : (err as Error).message;
+          log.error("reference load failed, retrying", { model: rt.name, error: rt.error, retry_in_ms: delay });
+        },
+      },
+    );
   }
 
   const ready = Promise.all([...models.values()].map((rt) => loadModel(rt))).then(() => undefined);
@@ -275,7 +254,7 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
       } else if (!rt.checkTimer) {
         rt.checkTimer = setTimeout(() => {
           rt.checkTimer = undefined;
-          if (!closed) checkDrift(rt);
+          if (!state.closed) checkDrift(rt);
         }, interval - (now - rt.lastCheckAt));
         rt.checkTimer.unref();
       }
@@ -500,7 +479,7 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
     const headerVersion = headers["ce-specversion"];
     if (headerVersion !== undefined && !SPEC_VERSIONS.includes(String(headerVersion))) throw unsupportedVersion(headerVersion, headers["ce-inferenceservicename"]);
     const contentType = String(headers["content-type"] ?? "");
-    if (headerVersion !== undefined && !contentType.startsWith("application/cloudevents")) return parseBinary(headers, body, contentType);
+    if (headerVersion !== undefined && !contentType.startsWith("application/cloudevents")) return parseBinary(headers, body);
     let ev: CloudEventV1<unknown> | CloudEventV1<unknown>[];
     try {
       ev = HTTP.toEvent({ headers, body });
@@ -524,21 +503,12 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
    * headers, data left as text for eventData to parse with the depth bound. It checks what the SDK's
    * validation would (required id/source/type, specversion) at a fraction of the cost per event.
    */
-  function parseBinary(headers: http.IncomingHttpHeaders, body: string, contentType: string): CloudEventV1<unknown> {
-    const ev: Record<string, unknown> = {};
-    for (const key in headers) {
-      if (key.length > 3 && key.startsWith("ce-")) {
-        const v = headers[key];
-        ev[key.slice(3)] = Array.isArray(v) ? v.join(",") : v;
-      }
-    }
-    const missing = ["id", "source", "type"].filter((a) => typeof ev[a] !== "string" || ev[a] === "");
+  function parseBinary(headers: http.IncomingHttpHeaders, body: string): CloudEventV1<unknown> {
+    const { attributes, missing } = binaryEventAttributes(headers, body);
     if (missing.length > 0) {
-      throw new MonitorError(400, "malformed", `invalid CloudEvent: missing required attribute(s) ${missing.map((a) => `ce-${a}`).join(", ")}`, modelLabel(ev.inferenceservicename));
+      throw new MonitorError(400, "malformed", `invalid CloudEvent: missing required attribute(s) ${missing.map((a) => `ce-${a}`).join(", ")}`, modelLabel(attributes.inferenceservicename));
     }
-    if (contentType !== "") ev.datacontenttype = contentType;
-    if (body !== "") ev.data = body;
-    return ev as unknown as CloudEventV1<unknown>;
+    return attributes as unknown as CloudEventV1<unknown>;
   }
 
   function handleCloudEvent(ev: CloudEventV1<unknown>): { kind: EventKind; reply: Reply } {
@@ -573,49 +543,8 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
 
   // ---- HTTP plumbing ----------------------------------------------------------
 
-  function readBody(req: http.IncomingMessage): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const declared = Number(req.headers["content-length"]);
-      if (Number.isFinite(declared) && declared > maxBodyBytes) {
-        req.resume(); // drain so the 413 reaches the client
-        reject(new MonitorError(413, "too_large", `request body of ${declared} bytes exceeds the limit of ${maxBodyBytes} bytes`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let failed = false;
-      req.on("data", (chunk: Buffer) => {
-        if (failed) return;
-        size += chunk.length;
-        if (size > maxBodyBytes) {
-          failed = true;
-          chunks.length = 0;
-          reject(new MonitorError(413, "too_large", `request body exceeds the limit of ${maxBodyBytes} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on("end", () => {
-        if (!failed) resolve(Buffer.concat(chunks));
-      });
-      req.on("error", (err) => {
-        if (!failed) reject(err);
-      });
-    });
-  }
-
-  function sendJson(res: http.ServerResponse, status: number, body: unknown, extra: http.OutgoingHttpHeaders = {}): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...extra });
-    res.end(text);
-  }
-
   function sendReply(res: http.ServerResponse, reply: Reply): void {
-    if (reply.kind === "none") {
-      res.writeHead(202, { "content-length": 0 });
-      res.end();
-      return;
-    }
+    if (reply.kind === "none") return sendAccepted(res);
     if (reply.kind === "json") {
       sendJson(res, reply.status, reply.body);
       return;
@@ -629,13 +558,7 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
     };
     if (reply.subject) attrs.subject = reply.subject;
     if (reply.namespace) attrs.namespace = reply.namespace;
-    const message = HTTP.binary(new CloudEvent(attrs));
-    const body = typeof message.body === "string" ? message.body : JSON.stringify(message.body);
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const [k, v] of Object.entries(message.headers)) if (v !== undefined) headers[k] = v;
-    headers["content-length"] = Buffer.byteLength(body);
-    res.writeHead(200, headers);
-    res.end(body);
+    sendMessage(res, HTTP.binary(new CloudEvent(attrs)));
   }
 
   function countError(err: MonitorError): void {
@@ -646,7 +569,7 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
     const started = process.hrtime.bigint();
     let kind: EventKind | undefined;
     try {
-      const raw = await readBody(req);
+      const raw = await readBody(req, maxBodyBytes, (message) => new MonitorError(413, "too_large", message));
       const text = raw.toString("utf8");
       // Bounded before anything recursive (the SDK, payload decoding) touches it; data_base64 is checked again when decoded.
       if (exceedsJsonDepth(text, maxJsonDepth)) {
@@ -700,16 +623,13 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
     return out;
   }
 
-  const server = http.createServer((req, res) => {
-    const url = req.url ?? "/";
-    const q = url.indexOf("?");
-    const path = q < 0 ? url : url.slice(0, q);
-    const method = req.method ?? "GET";
-    const route = async (): Promise<void> => {
+  const listening = serveRoutes(
+    async (req, res, path, query) => {
+      const method = req.method ?? "GET";
       const post = postRoute(path);
       if (post) {
         if (method !== "POST") return sendJson(res, 405, { error: `use POST for ${path}` }, { allow: "POST" });
-        return handleEventPost(req, res, post, new URLSearchParams(q < 0 ? "" : url.slice(q + 1)));
+        return handleEventPost(req, res, post, query);
       }
       if (!GET_PATHS.has(path)) {
         req.resume();
@@ -720,80 +640,32 @@ export function createServer(config: MonitorConfig, options: ServerOptions = {})
         case "/healthz":
           return sendJson(res, 200, { status: "ok" });
         case "/readyz": {
-          const ok = allReady() && !draining;
+          const ok = allReady() && !state.draining;
           return sendJson(res, ok ? 200 : 503, {
-            status: draining ? "draining" : ok ? "ready" : "loading",
+            status: state.draining ? "draining" : ok ? "ready" : "loading",
             models: Object.fromEntries([...models.values()].map((rt) => [rt.name, rt.error ? { status: rt.status, error: rt.error } : { status: rt.status }])),
           });
         }
-        case "/metrics": {
-          const text = await metrics.registry.metrics();
-          res.writeHead(200, { "content-type": metrics.registry.contentType });
-          res.end(text);
-          return;
-        }
+        case "/metrics":
+          return sendMetrics(res, metrics.registry);
         case "/status":
           return sendJson(res, 200, { ready: allReady(), models: modelStatus() });
         default:
           return sendJson(res, 404, { error: `no route for ${method} ${path}` });
       }
-    };
-    route().catch((err) => {
-      log.error("request failed", { path, error: (err as Error)?.stack ?? String(err) });
-      if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
-      else res.destroy();
-    });
-  });
-  // Outlive the idle timeouts of upstream HTTP clients (Knative dispatchers, proxies) so they never
-  // reuse a keep-alive connection the server is closing at that moment.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.on("clientError", (err, socket) => {
-    // Malformed HTTP from a client must never take the process down.
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-    else socket.destroy();
-    log.debug("client error", { error: (err as Error).message });
-  });
+    },
+    log,
+  );
 
-  return {
-    server,
+  return serviceHandle(listening, state, {
     metrics,
     ready,
     isReady: allReady,
-    startDraining() {
-      draining = true;
-    },
-    listen(port = 8080, host?: string) {
-      return new Promise<AddressInfo>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => {
-          server.off("error", reject);
-          resolve(server.address() as AddressInfo);
-        });
-      });
-    },
-    close(timeoutMs = 10_000) {
-      draining = true;
-      closed = true;
+    onClose() {
       for (const rt of models.values()) {
         if (rt.checkTimer) clearTimeout(rt.checkTimer);
         rt.checkTimer = undefined;
       }
-      for (const [t, wake] of sleepers) {
-        clearTimeout(t);
-        wake();
-      }
-      sleepers.clear();
-      return new Promise<void>((resolve) => {
-        if (!server.listening) return resolve();
-        const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
-        force.unref();
-        server.close(() => {
-          clearTimeout(force);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
     },
-  };
+  });
 }

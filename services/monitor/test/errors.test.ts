@@ -2,23 +2,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { CloudEvent, HTTP } from "cloudevents";
-import { REQUEST, RESPONSE, get, kserveEvent, metric, normalRows, postEvent, postRaw, start } from "./helpers";
+import { REQUEST, RESPONSE, get, kserveEvent, metric, normalRows, postEvent, postRaw, numericModel, eventErrors, withServer } from "./helpers";
 
-const config = {
-  models: {
-    iris: {
-      features: ["a", "b", "c"].map((name) => ({ name, type: "numeric" })),
-      task: "classification",
-      reference: { inline: normalRows(800, 200, 3) },
-    },
-  },
-};
-
-const errors = (base: string, model: string, reason: string) => metric(base, "inferstack_monitor_event_errors_total", { model, reason });
+const config = { models: { iris: numericModel(["a", "b", "c"], "classification", 800, 200) } };
+const errors = eventErrors;
 
 test("bad input gets a 4xx with a JSON error, is counted, and the server keeps serving", async () => {
-  const s = await start(config, { maxBodyBytes: 64 * 1024 });
-  try {
+  await withServer(config, { maxBodyBytes: 64 * 1024 }, async (s) => {
     const ok = () => postEvent(s.base, kserveEvent({ id: `ok-${Math.random()}`, model: "iris", data: { instances: [[0, 0, 0]] } }));
 
     // Binary-mode event whose JSON data is broken.
@@ -140,14 +130,11 @@ test("bad input gets a 4xx with a JSON error, is counted, and the server keeps s
     const after = await ok();
     assert.ok(after.status === 202 || after.status === 200, after.text);
     assert.equal(await metric(s.base, "inferstack_drift_window_size", { model: "iris" }), 2);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test("base64 (data_base64) structured events are decoded", async () => {
-  const s = await start(config);
-  try {
+  await withServer(config, async (s) => {
     const ev = new CloudEvent({
       id: "b64",
       type: REQUEST,
@@ -159,16 +146,14 @@ test("base64 (data_base64) structured events are decoded", async () => {
     const r = await postRaw(s.base, "/", msg.body as string, msg.headers as Record<string, string>);
     assert.equal(r.status, 202, r.text);
     assert.equal(await metric(s.base, "inferstack_drift_window_size", { model: "iris" }), 1);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test("readiness waits for reference data; events get 503 meanwhile; failed loads are retried", async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   let attempts = 0;
-  const s = await start(config, {
+  await withServer(config, {
     retryDelayMs: 10,
     loadReference: async () => {
       attempts++;
@@ -176,8 +161,7 @@ test("readiness waits for reference data; events get 503 meanwhile; failed loads
       await gate;
       return normalRows(801, 200, 3);
     },
-  });
-  try {
+  }, async (s) => {
     const notReady = await get(s.base, "/readyz");
     assert.equal(notReady.status, 503);
     assert.equal(notReady.json.status, "loading");
@@ -194,7 +178,5 @@ test("readiness waits for reference data; events get 503 meanwhile; failed loads
     assert.deepEqual(ready.json.models, { iris: { status: "ready" } });
     const later = await postEvent(s.base, kserveEvent({ id: "later", model: "iris", data: { instances: [[0, 0, 0]] } }));
     assert.equal(later.status, 202);
-  } finally {
-    await s.close();
-  }
+  });
 });

@@ -1,20 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RESPONSE, kserveEvent, metric, normalRows, postEvent, postRaw, start, type Running } from "./helpers";
+import { RESPONSE, kserveEvent, metric, normalRows, postEvent, postRaw, type Running, numericModel, withServer } from "./helpers";
 
 const config = {
   models: {
-    iris: {
-      features: ["a", "b"].map((name) => ({ name, type: "numeric" })),
-      task: "classification",
-      reference: { inline: normalRows(700, 300, 2) },
-    },
-    churn: {
-      features: ["tenure", "spend"].map((name) => ({ name, type: "numeric" })),
-      task: "classification",
-      positiveLabel: 1,
-      reference: { inline: normalRows(701, 300, 2) },
-    },
+    iris: numericModel(["a", "b"], "classification", 700, 300),
+    churn: numericModel(["tenure", "spend"], "classification", 701, 300, { positiveLabel: 1 }),
     house: {
       features: [{ name: "sqft", type: "numeric" }, { name: "rooms", type: "numeric" }, { name: "zone", type: "categorical" }],
       task: "regression",
@@ -38,8 +29,7 @@ const approx = (actual: number | undefined, expected: number) =>
 const json = (body: unknown) => [JSON.stringify(body), { "content-type": "application/json" }] as const;
 
 test("classification feedback joined by request id: exact accuracy, macro precision/recall/F1", async () => {
-  const s = await start(config);
-  try {
+  await withServer(config, async (s) => {
     await logExchange(s, "iris", "req-1", { instances: [[0, 0], [0.1, 0.1], [0.2, 0.2], [0.3, 0.3]] }, { predictions: [0, 1, 2, 1] });
     const r = await postRaw(s.base, "/feedback", ...json({ model: "iris", id: "req-1", truth: [0, 1, 1, 1] }));
     assert.equal(r.status, 200, r.text);
@@ -94,14 +84,11 @@ test("classification feedback joined by request id: exact accuracy, macro precis
     const onPath = await postEvent(s.base, kserveEvent({ id: "fb-2", type: "io.inferstack.feedback", data: { model: "iris", id: "req-4", truth: [0] } }), "structured", "/feedback");
     assert.equal(onPath.headers["ce-type"], "io.inferstack.monitor.feedback");
     assert.equal(onPath.json.metrics.accuracy, 7 / 9);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test("positiveLabel precision/recall", async () => {
-  const s = await start(config);
-  try {
+  await withServer(config, async (s) => {
     await logExchange(s, "churn", "c-1", { instances: [[1, 1], [2, 2], [3, 3], [4, 4], [5, 5]] }, { predictions: [1, 1, 0, 0, 1] });
     const r = await postRaw(s.base, "/feedback", ...json({ model: "churn", id: "c-1", truth: [1, 0, 1, 0, 1] }));
     assert.equal(r.status, 200, r.text);
@@ -111,14 +98,11 @@ test("positiveLabel precision/recall", async () => {
     approx(await metric(s.base, "inferstack_feedback_f1", { model: "churn" }), 2 / 3);
     assert.equal(await metric(s.base, "inferstack_feedback_accuracy", { model: "churn" }), 3 / 5);
     assert.equal(r.json.metrics.averaging, "positive:1");
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test("regression feedback: exact MAE and RMSE", async () => {
-  const s = await start(config);
-  try {
+  await withServer(config, async (s) => {
     await logExchange(s, "house", "h-1", { instances: [[1.2, 3, "a"], [0.8, 2, "b"], [1.5, 4, "a"]] }, { predictions: [[2.5], [0.0], [2.0]] });
     const r = await postRaw(s.base, "/feedback", ...json({ model: "house", id: "h-1", truth: [3, -0.5, 2] }));
     assert.equal(r.status, 200, r.text);
@@ -132,7 +116,5 @@ test("regression feedback: exact MAE and RMSE", async () => {
     assert.equal(await metric(s.base, "inferstack_feedback_mae", { model: "house" }), 0.5);
     assert.equal(await metric(s.base, "inferstack_feedback_rmse", { model: "house" }), Math.sqrt(1.5 / 4));
     assert.equal(await metric(s.base, "inferstack_feedback_accuracy", { model: "house" }), undefined);
-  } finally {
-    await s.close();
-  }
+  });
 });

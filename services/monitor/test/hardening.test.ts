@@ -1,18 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HTTP } from "cloudevents";
-import { REQUEST, RESPONSE, get, kserveEvent, metric, normalRows, postEvent, postRaw, start } from "./helpers";
-import { exceedsJsonDepth } from "../src/jsonDepth";
+import { REQUEST, RESPONSE, get, kserveEvent, metric, postEvent, postRaw, numericModel, eventErrors, withServer } from "./helpers";
+import { exceedsJsonDepth } from "../../shared/http";
 
-const config = {
-  models: {
-    iris: {
-      features: ["a", "b", "c"].map((name) => ({ name, type: "numeric" })),
-      task: "classification",
-      reference: { inline: normalRows(810, 200, 3) },
-    },
-  },
-};
+const config = { models: { iris: numericModel(["a", "b", "c"], "classification", 810, 200) } };
 
 const binaryHeaders = (extra: Record<string, string> = {}) => ({
   "content-type": "application/json",
@@ -24,7 +16,7 @@ const binaryHeaders = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-const errors = (base: string, model: string, reason: string) => metric(base, "inferstack_monitor_event_errors_total", { model, reason });
+const errors = eventErrors;
 
 test("depth scan: strings and escapes do not count, brackets do", () => {
   assert.equal(exceedsJsonDepth('{"a": [[1]]}', 3), false);
@@ -34,8 +26,7 @@ test("depth scan: strings and escapes do not count, brackets do", () => {
 });
 
 test("deeply nested JSON gets a 400 (never a stack overflow / 500) on every entry point", async () => {
-  const s = await start(config);
-  try {
+  await withServer(config, async (s) => {
     const deep = (n: number) => `{"instances": ${"[".repeat(n)}1${"]".repeat(n)}}`;
     for (const depth of [100, 6000, 100_000]) {
       const r = await postRaw(s.base, "/", deep(depth), binaryHeaders({ "ce-id": `deep-${depth}` }));
@@ -61,14 +52,11 @@ test("deeply nested JSON gets a 400 (never a stack overflow / 500) on every entr
     // Nesting a real payload needs (v2 tensors, score vectors) is well within the limit.
     r = await postEvent(s.base, kserveEvent({ id: "ok", model: "iris", data: { inputs: [{ name: "x", shape: [1, 3], datatype: "FP64", data: [[[0, 0, 0]]] }] } }));
     assert.equal(r.status, 202, r.text);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test("model label values from untrusted input are capped to the configured models", async () => {
-  const s = await start(config);
-  try {
+  await withServer(config, async (s) => {
     for (let i = 0; i < 50; i++) {
       const r = await postEvent(s.base, kserveEvent({ id: `u${i}`, model: `attacker-${i}`, data: { instances: [[1, 2, 3]] } }));
       assert.equal(r.status, 400);
@@ -80,14 +68,11 @@ test("model label values from untrusted input are capped to the configured model
     assert.deepEqual([...values].sort(), ["iris", "unknown"].filter((v) => values.has(v)).sort());
     assert.ok(!values.has("attacker-0"));
     assert.equal(await errors(s.base, "unknown", "unknown_model"), 150);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test("KServe logger events for metadata/health GETs are accepted and ignored", async () => {
-  const s = await start(config);
-  try {
+  await withServer(config, async (s) => {
     // A GET has no body: the request event carries no data.
     let r = await postRaw(s.base, "/", "", binaryHeaders({ "ce-id": "meta-1" }));
     assert.equal(r.status, 202, r.text);
@@ -109,14 +94,11 @@ test("KServe logger events for metadata/health GETs are accepted and ignored", a
     assert.equal(r.status, 202);
     r = await postEvent(s.base, kserveEvent({ id: "junk", model: "iris", type: RESPONSE, data: { foo: 1 } }));
     assert.equal(r.status, 400);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test("unsupported CloudEvents specversion gets a 400 naming it", async () => {
-  const s = await start(config);
-  try {
+  await withServer(config, async (s) => {
     let r = await postRaw(s.base, "/", JSON.stringify({ instances: [[1, 2, 3]] }), binaryHeaders({ "ce-specversion": "2.0" }));
     assert.equal(r.status, 400, r.text);
     assert.match(r.json.error, /unsupported CloudEvents specversion "2.0" \(supported: 1.0\)/);
@@ -129,14 +111,11 @@ test("unsupported CloudEvents specversion gets a 400 naming it", async () => {
     assert.equal(await errors(s.base, "iris", "unsupported_version"), 3);
     const ok = HTTP.binary(kserveEvent({ id: "v1", model: "iris", data: { instances: [[1, 2, 3]] } }));
     assert.equal(ok.headers["ce-specversion"], "1.0");
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test("unknown paths are 404 for every method; known paths with the wrong method are 405", async () => {
-  const s = await start(config);
-  try {
+  await withServer(config, async (s) => {
     for (const method of ["GET", "POST", "PUT", "DELETE"]) {
       const r = await fetch(`${s.base}/v1/models/iris:predict`, { method, body: method === "GET" ? undefined : "{}" });
       assert.equal(r.status, 404, method);
@@ -146,7 +125,5 @@ test("unknown paths are 404 for every method; known paths with the wrong method 
     assert.equal((await fetch(`${s.base}/metrics`, { method: "POST", body: "x" })).status, 405);
     assert.equal((await fetch(`${s.base}/api/v1.0/feedback`, { method: "GET" })).status, 405);
     assert.equal((await get(s.base, "/healthz")).status, 200);
-  } finally {
-    await s.close();
-  }
+  });
 });

@@ -1,8 +1,8 @@
 import { CloudEvent, HTTP } from "cloudevents";
 import { createServer, type MonitorServer, type ServerOptions } from "../src/server";
 import { parseConfig } from "../src/config";
-import { silentLogger } from "../src/logger";
-import { rng } from "./random";
+import { silentLogger } from "../../shared/logger";
+import { seededRandom as rng } from "../../shared/random";
 
 export { rng };
 
@@ -115,3 +115,24 @@ export async function metric(base: string, name: string, labels: Record<string, 
   }
   return undefined;
 }
+
+/** Starts a monitor, runs `fn` against it, and closes it whatever happens. */
+export async function withServer(config: unknown, fn: (s: Running) => Promise<void>): Promise<void>;
+export async function withServer(config: unknown, options: ServerOptions, fn: (s: Running) => Promise<void>): Promise<void>;
+export async function withServer(config: unknown, ...rest: [(s: Running) => Promise<void>] | [ServerOptions, (s: Running) => Promise<void>]): Promise<void> {
+  const [options, fn] = rest.length === 1 ? [{}, rest[0]] : rest;
+  const s = await start(config, options);
+  try {
+    await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+/** A model with numeric features `names` and `rows` seeded standard-normal reference rows; `extra` adds or overrides keys. */
+export function numericModel(names: string[], task: "classification" | "regression", seed: number, rows: number, extra: Record<string, unknown> = {}) {
+  return { features: names.map((name) => ({ name, type: "numeric" })), task, reference: { inline: normalRows(seed, rows, names.length) }, ...extra };
+}
+
+/** inferstack_monitor_event_errors_total{model, reason}. */
+export const eventErrors = (base: string, model: string, reason: string) => metric(base, "inferstack_monitor_event_errors_total", { model, reason });

@@ -1,19 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { kserveEvent, metric, normalRows, postEvent, postRaw, start, RESPONSE } from "./helpers";
+import { kserveEvent, metric, postEvent, postRaw, RESPONSE, numericModel, withServer } from "./helpers";
 
-const features = ["a", "b", "c", "d"].map((name) => ({ name, type: "numeric" }));
+const features = ["a", "b", "c", "d"];
 const twoModels = {
   models: {
-    iris: { features, task: "classification", reference: { inline: normalRows(820, 200, 4) }, feedback: { windowSize: 100 } },
-    house: { features, task: "regression", reference: { inline: normalRows(821, 200, 4) } },
+    iris: numericModel(features, "classification", 820, 200, { feedback: { windowSize: 100 } }),
+    house: numericModel(features, "regression", 821, 200),
   },
 };
 const post = (base: string, path: string, body: unknown) => postRaw(base, path, JSON.stringify(body), { "content-type": "application/json" });
 
 test("Seldon /api/v1.0/feedback: ndarray request/response/truth, reward counters, SeldonMessage answer", async () => {
-  const s = await start(twoModels);
-  try {
+  await withServer(twoModels, async (s) => {
     const body = {
       request: { data: { names: ["a", "b", "c", "d"], ndarray: [[5.1, 3.5, 1.4, 0.2], [6.2, 2.9, 4.3, 1.3]] } },
       // predict_proba rows: argmax is the class.
@@ -53,14 +52,11 @@ test("Seldon /api/v1.0/feedback: ndarray request/response/truth, reward counters
     assert.equal(reg.status, 200, reg.text);
     assert.equal(reg.json.meta.tags.metrics.mae, 1);
     assert.equal(await metric(s.base, "inferstack_feedback_window_mae", { model: "house" }), 1);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test("Seldon feedback without a response joins the logged prediction by the request's instances", async () => {
-  const s = await start(twoModels);
-  try {
+  await withServer(twoModels, async (s) => {
     const row = [5.1, 3.5, 1.4, 0.2];
     await postEvent(s.base, kserveEvent({ id: "k1", model: "iris", data: { instances: [row] } }));
     await postEvent(s.base, kserveEvent({ id: "k1", model: "iris", type: RESPONSE, data: { predictions: [2] } }));
@@ -71,14 +67,11 @@ test("Seldon feedback without a response joins the logged prediction by the requ
     const again = await post(s.base, "/seldon/models/iris/api/v1.0/feedback", { request: { data: { ndarray: [row] } }, truth: { data: { ndarray: [2] } } });
     assert.equal(again.json.meta.tags.duplicates, 1);
     assert.equal(await metric(s.base, "inferstack_feedback_total", { model: "iris" }), 1);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test("bad Seldon feedback gets a 4xx that says what is wrong", async () => {
-  const s = await start(twoModels);
-  try {
+  await withServer(twoModels, async (s) => {
     const cases: [string, unknown, number, RegExp][] = [
       ["/api/v1.0/feedback", { reward: 1 }, 400, /needs the model/],
       ["/api/v1.0/feedback?model=nope", { reward: 1 }, 400, /"nope" is not configured/],
@@ -98,18 +91,13 @@ test("bad Seldon feedback gets a 4xx that says what is wrong", async () => {
     // Not JSON at all.
     const r = await postRaw(s.base, "/api/v1.0/feedback", "nope", { "content-type": "application/json" });
     assert.equal(r.status, 400);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test("with a single configured model, Seldon feedback needs no model name", async () => {
-  const s = await start({ models: { iris: twoModels.models.iris } });
-  try {
+  await withServer({ models: { iris: twoModels.models.iris } }, async (s) => {
     const r = await post(s.base, "/api/v1.0/feedback", { response: { data: { ndarray: [[0.2, 0.8]] } }, truth: { data: { ndarray: [[0, 1]] } }, reward: 1 });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.meta.tags.metrics.accuracy, 1);
-  } finally {
-    await s.close();
-  }
+  });
 });

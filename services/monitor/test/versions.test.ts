@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HTTP } from "cloudevents";
-import { RESPONSE, kserveEvent, metric, normalRows, postRaw, start, type Running } from "./helpers";
+import { RESPONSE, kserveEvent, metric, normalRows, postRaw, type Running, numericModel, withServer } from "./helpers";
 import { VERSION_ANNOTATION, versionFromEvent } from "../src/versions";
 
 const STABLE = "0123456789ab";
@@ -9,12 +9,7 @@ const CANARY = "fedcba987654";
 
 const config = {
   models: {
-    iris: {
-      features: ["a", "b"].map((name) => ({ name, type: "numeric" })),
-      task: "classification",
-      reference: { inline: normalRows(900, 300, 2) },
-      drift: { windowSize: 200, minSamples: 50, checkIntervalMs: 0 },
-    },
+    iris: numericModel(["a", "b"], "classification", 900, 300, { drift: { windowSize: 200, minSamples: 50, checkIntervalMs: 0 } }),
   },
 };
 
@@ -46,8 +41,7 @@ test("versionFromEvent: only a 12-hex-digit inferstack.io/model-version is a ver
 });
 
 test("per-version metrics: the canary's drift, outliers and accuracy apart from stable's", async () => {
-  const s = await start(config);
-  try {
+  await withServer(config, async (s) => {
     const clean = normalRows(901, 150, 2);
     const shifted = normalRows(902, 150, 2, [3, 3]);
     for (let i = 0; i < 30; i++) {
@@ -72,14 +66,11 @@ test("per-version metrics: the canary's drift, outliers and accuracy apart from 
     // The model-level metrics still count everything (450 instances, with and without a version).
     assert.equal(await metric(s.base, "inferstack_scored_instances_total", { model: "iris" }), 450);
     assert.equal(await metric(s.base, "inferstack_feedback_total", { model: "iris" }), 450);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test("per-version series are bounded: the least recently seen version is evicted with its series", async () => {
-  const s = await start(config, { maxVersionsPerModel: 2 });
-  try {
+  await withServer(config, { maxVersionsPerModel: 2 }, async (s) => {
     const rows = normalRows(903, 5, 2);
     const versions = ["aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc"];
     for (const [i, version] of versions.entries()) {
@@ -93,7 +84,5 @@ test("per-version series are bounded: the least recently seen version is evicted
     await exchange(s, "bad", rows, [0, 0, 0, 0, 0], "release-2024");
     const after = (await (await fetch(`${s.base}/metrics`)).text()).split("\n").filter((l) => l.startsWith("inferstack_version_scored"));
     assert.equal(after.length, 2);
-  } finally {
-    await s.close();
-  }
+  });
 });
