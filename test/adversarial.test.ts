@@ -133,7 +133,8 @@ describe("AdversarialDetector (component, under the mock runtime)", () => {
             assert.equal(t.metadata.namespace, "models");
             assert.equal(t.spec.broker, "default");
             assert.deepEqual(t.spec.filters, [{ exact: { type: EVENT_TYPES.request, inferenceservicename: model.name } }, { not: { prefix: { id: "inferstack-" } } }]);
-            assert.equal(t.spec.filter, undefined, "the new filters only (with both, Knative uses filters)");
+            // With both set Knative applies `filters`; `filter` states the same match for the policy pack.
+            assert.deepEqual(t.spec.filter, { attributes: { type: EVENT_TYPES.request, inferenceservicename: model.name } });
             assert.deepEqual(t.spec.subscriber, { ref: { apiVersion: "serving.knative.dev/v1", kind: "Service", name: "adversarial-detector" } });
             assert.deepEqual(t.spec.delivery.deadLetterSink, { ref: deadLetterSink });
             assert.equal(t.spec.delivery.retry, 3);

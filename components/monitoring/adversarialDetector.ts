@@ -1,14 +1,13 @@
-import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EVENT_TYPES } from "../../services/shared/eventTypes";
 import type { InferenceBroker } from "../knative/inferenceBroker";
 import type { KnativeServing } from "../knative/knativeServing";
 import { awaitReadyAnnotation, partOfLabel, readyTimeouts } from "../kubernetes";
-import { restrictedSecurityContext } from "../podSecurity";
 import { versions } from "../versions";
 import { adversarialAlertRules } from "./adversarialAlertRules";
-import { type AdversarialModel, calibrationMinimumRows, calibrationRows, ownCallIdPrefix } from "./adversarialSchema";
+import { brokerTriggerSpec, configuredServiceManifest, serviceConfigDir, servicePodMonitorSpec } from "./brokerService";
+import { type AdversarialModel, calibrationMinimumRows, calibrationRows } from "./adversarialSchema";
 import { adversarialDashboard } from "./modelDashboard";
 
 /** Name of the detector's Knative Service (and its PodMonitor, which the metric catalogue's `scrapedBy` names). */
@@ -114,53 +113,29 @@ export class AdversarialDetector extends pulumi.ComponentResource {
             { metadata: { name: `${serviceName}-config`, namespace: args.namespace, labels }, data: { "config.json": configJson } },
             { parent: this },
         );
+        const serviceArgs = {
+            serviceName,
+            namespace: args.namespace,
+            labels,
+            configMapName: config.metadata.name,
+            configJson,
+            scale,
+            container: {
+                name: "detector",
+                image: args.image ?? versions.images.explainer,
+                env: [
+                    { name: "INFERSTACK_MODE", value: "adversarial-detector" },
+                    { name: "DETECTOR_CONFIG_FILE", value: `${serviceConfigDir}/config.json` },
+                ],
+                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+            },
+            s3: args.s3,
+        };
         const service = new k8s.apiextensions.CustomResource(
             name,
-            {
-                apiVersion: "serving.knative.dev/v1",
-                kind: "Service",
-                metadata: { name: serviceName, namespace: args.namespace, labels, annotations: awaitReadyAnnotation },
-                spec: {
-                    template: {
-                        metadata: {
-                            labels,
-                            annotations: configJson.apply((json) => ({
-                                "autoscaling.knative.dev/min-scale": String(scale.min),
-                                "autoscaling.knative.dev/max-scale": String(scale.max),
-                                // A config change must roll a new revision (a ConfigMap edit alone would not).
-                                "inferstack.io/config-sha256": createHash("sha256").update(json).digest("hex"),
-                            })),
-                        },
-                        spec: {
-                            // It calls predictors, never the Kubernetes API: no token in its pods.
-                            automountServiceAccountToken: false,
-                            containers: [
-                                {
-                                    name: "detector",
-                                    image: args.image ?? versions.images.explainer,
-                                    ports: [{ containerPort: 8080 }],
-                                    env: [
-                                        { name: "INFERSTACK_MODE", value: "adversarial-detector" },
-                                        { name: "DETECTOR_CONFIG_FILE", value: "/etc/inferstack/config.json" },
-                                        ...(args.s3 ? [{ name: "S3_ENDPOINT", value: args.s3.endpoint }, { name: "S3_USE_HTTPS", value: "0" }] : []),
-                                    ],
-                                    envFrom: args.s3 ? [{ secretRef: { name: args.s3.credentialsSecretName } }] : undefined,
-                                    readinessProbe: { httpGet: { path: "/readyz", port: 8080 } },
-                                    livenessProbe: { httpGet: { path: "/healthz", port: 8080 } },
-                                    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
-                                    securityContext: { ...restrictedSecurityContext, runAsUser: 1000 },
-                                    volumeMounts: [{ name: "config", mountPath: "/etc/inferstack", readOnly: true }],
-                                },
-                            ],
-                            volumes: [{ name: "config", configMap: { name: config.metadata.name } }],
-                        },
-                    },
-                },
-            },
+            { apiVersion: "serving.knative.dev/v1", kind: "Service", ...configuredServiceManifest(serviceArgs, awaitReadyAnnotation) },
             { ...gated, dependsOn: [args.serving.serving] },
         );
-        const subscriber = { ref: { apiVersion: "serving.knative.dev/v1", kind: "Service", name: serviceName } };
-        const delivery = { deadLetterSink: { ref: args.broker.deadLetterSink }, retry: 3, backoffPolicy: "exponential", backoffDelay: "PT0.5S" };
         this.triggerNames = [];
         for (const model of args.models) {
             const triggerName = `${model.name}-adversarial`;
@@ -171,14 +146,8 @@ export class AdversarialDetector extends pulumi.ComponentResource {
                     apiVersion: "eventing.knative.dev/v1",
                     kind: "Trigger",
                     metadata: { name: triggerName, namespace: args.namespace, labels: { ...labels, "inferstack.io/model": model.name }, annotations: awaitReadyAnnotation },
-                    spec: {
-                        broker: args.broker.brokerName,
-                        // Subscriptions API filters (GA in Knative Eventing's channel-based and Kafka brokers): an exact
-                        // match on the request type and the model, and not the platform's own predictor calls.
-                        filters: [{ exact: { type: EVENT_TYPES.request, inferenceservicename: model.name } }, { not: { prefix: { id: ownCallIdPrefix } } }],
-                        subscriber,
-                        delivery,
-                    },
+                    // The model's request events, minus the platform's own predictor calls.
+                    spec: brokerTriggerSpec(args.broker.brokerName, { type: EVENT_TYPES.request, inferenceservicename: model.name }, serviceName, args.broker.deadLetterSink),
                 },
                 { ...gated, dependsOn: [args.broker.broker, service] },
             );
@@ -207,10 +176,7 @@ export class AdversarialDetector extends pulumi.ComponentResource {
                 apiVersion: "monitoring.coreos.com/v1",
                 kind: "PodMonitor",
                 metadata: { name: serviceName, namespace: args.namespace, labels },
-                spec: {
-                    selector: { matchLabels: { "serving.knative.dev/service": serviceName } },
-                    podMetricsEndpoints: [{ portNumber: 8080, path: "/metrics", interval: "30s" }],
-                },
+                spec: servicePodMonitorSpec(serviceName),
             },
             child,
         );

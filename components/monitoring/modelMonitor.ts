@@ -1,14 +1,12 @@
-import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EVENT_TYPES } from "../../services/shared/eventTypes";
-import { ownCallIdPrefix } from "./adversarialSchema";
 import type { ModelConfig } from "../models/modelSchema";
 import { InferenceBroker } from "../knative/inferenceBroker";
 import { KnativeServing } from "../knative/knativeServing";
 import { awaitReadyAnnotation, partOfLabel, readyTimeouts } from "../kubernetes";
-import { restrictedSecurityContext } from "../podSecurity";
 import { versions } from "../versions";
+import { brokerTriggerSpec, configuredServiceManifest, serviceConfigDir, servicePodMonitorSpec } from "./brokerService";
 import { modelDashboard } from "./modelDashboard";
 
 /** The CloudEvent types KServe's logger emits; Triggers pass only these, so the monitor's replies never loop. */
@@ -99,53 +97,27 @@ export class ModelMonitor extends pulumi.ComponentResource {
             { metadata: { name: `${serviceName}-config`, namespace: args.namespace, labels }, data: { "config.json": configJson } },
             child,
         );
+        const serviceArgs = {
+            serviceName,
+            namespace: args.namespace,
+            labels,
+            configMapName: config.metadata.name,
+            configJson,
+            // One replica: the windows live in its memory.
+            scale: { min: 1, max: 1 },
+            container: {
+                name: "monitor",
+                image: args.image ?? versions.images.monitor,
+                env: [{ name: "MONITOR_CONFIG_FILE", value: `${serviceConfigDir}/config.json` }],
+                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+            },
+            s3: args.s3,
+        };
         new k8s.apiextensions.CustomResource(
             name,
-            {
-                apiVersion: "serving.knative.dev/v1",
-                kind: "Service",
-                metadata: { name: serviceName, namespace: args.namespace, labels, annotations: awaitReadyAnnotation },
-                spec: {
-                    template: {
-                        metadata: {
-                            labels,
-                            annotations: {
-                                "autoscaling.knative.dev/min-scale": "1",
-                                "autoscaling.knative.dev/max-scale": "1",
-                                // A config change must roll a new revision (a ConfigMap edit alone would not).
-                                "inferstack.io/config-sha256": createHash("sha256").update(configJson).digest("hex"),
-                            },
-                        },
-                        spec: {
-                            // The monitor never calls the Kubernetes API: no ServiceAccount token in its pods (Knative
-                            // 1.23's PodSpec field mask admits the field when false: pkg/apis/serving/fieldmask.go).
-                            automountServiceAccountToken: false,
-                            containers: [
-                                {
-                                    name: "monitor",
-                                    image: args.image ?? versions.images.monitor,
-                                    ports: [{ containerPort: 8080 }],
-                                    env: [
-                                        { name: "MONITOR_CONFIG_FILE", value: "/etc/inferstack/config.json" },
-                                        ...(args.s3 ? [{ name: "S3_ENDPOINT", value: args.s3.endpoint }, { name: "S3_USE_HTTPS", value: "0" }] : []),
-                                    ],
-                                    envFrom: args.s3 ? [{ secretRef: { name: args.s3.credentialsSecretName } }] : undefined,
-                                    readinessProbe: { httpGet: { path: "/readyz", port: 8080 } },
-                                    livenessProbe: { httpGet: { path: "/healthz", port: 8080 } },
-                                    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-                                    securityContext: restrictedSecurityContext,
-                                    volumeMounts: [{ name: "config", mountPath: "/etc/inferstack", readOnly: true }],
-                                },
-                            ],
-                            volumes: [{ name: "config", configMap: { name: config.metadata.name } }],
-                        },
-                    },
-                },
-            },
+            { apiVersion: "serving.knative.dev/v1", kind: "Service", ...configuredServiceManifest(serviceArgs, awaitReadyAnnotation) },
             { ...gated, dependsOn: [args.serving.serving] },
         );
-        const subscriber = { ref: { apiVersion: "serving.knative.dev/v1", kind: "Service", name: serviceName } };
-        const delivery = { deadLetterSink: { ref: args.broker.deadLetterSink }, retry: 3, backoffPolicy: "exponential", backoffDelay: "PT0.5S" };
         const trigger = (id: string, filter: Record<string, string>) =>
             new k8s.apiextensions.CustomResource(
                 `${name}-${id}`,
@@ -153,16 +125,7 @@ export class ModelMonitor extends pulumi.ComponentResource {
                     apiVersion: "eventing.knative.dev/v1",
                     kind: "Trigger",
                     metadata: { name: id, namespace: args.namespace, labels, annotations: awaitReadyAnnotation },
-                    spec: {
-                        broker: args.broker.brokerName,
-                        filter: { attributes: filter },
-                        // With `filters` set, Knative applies only them (eventing pkg/broker/filter/filter_handler.go):
-                        // the same exact match, minus the explainer's and the detector's own predictor calls, which
-                        // KServe's logger logs too and which would otherwise flood the drift window.
-                        filters: [{ exact: filter }, { not: { prefix: { id: ownCallIdPrefix } } }],
-                        subscriber,
-                        delivery,
-                    },
+                    spec: brokerTriggerSpec(args.broker.brokerName, filter, serviceName, args.broker.deadLetterSink),
                 },
                 { ...gated, dependsOn: [args.broker.broker] },
             );
@@ -174,10 +137,7 @@ export class ModelMonitor extends pulumi.ComponentResource {
                 apiVersion: "monitoring.coreos.com/v1",
                 kind: "PodMonitor",
                 metadata: { name: serviceName, namespace: args.namespace, labels },
-                spec: {
-                    selector: { matchLabels: { "serving.knative.dev/service": serviceName } },
-                    podMetricsEndpoints: [{ portNumber: 8080, path: "/metrics", interval: "30s" }],
-                },
+                spec: servicePodMonitorSpec(serviceName),
             },
             child,
         );
