@@ -243,7 +243,8 @@ export function inferenceServiceAnnotations(m: ModelConfig): Record<string, stri
         // cpu/memory scaling: Knative's HPA class, for every component (KServe allows one class per service).
         ...(usesHpa(m) ? hpaClassAnnotation : {}),
     };
-    if (m.canary && m.canary.trafficPercent < 100 && m.stable.storageUri) annotations["inferstack.io/stable-storage-uri"] = m.stable.storageUri;
+    // Nothing that changes between a canary's steps goes here: KServe copies these annotations onto the revision
+    // template, so a value that changed at promotion (or at the tidy after it) would roll one more revision.
     annotations[modelVersionAnnotation] = modelVersionId((m.canary ?? m.stable) as Record<string, unknown>);
     return annotations;
 }

@@ -13,6 +13,8 @@ export interface PulumiStack {
     readonly name: string;
     getAllConfig(): Promise<Record<string, { value: string; secret?: boolean }>>;
     setConfig(key: string, value: { value: string; secret?: boolean }, path?: boolean): Promise<void>;
+    /** `pulumi config set-all --json`: entries in `pulumi config --json`'s shape; an `objectValue` is stored typed. */
+    setAllConfigJson(configJson: string): Promise<void>;
     removeConfig(key: string, path?: boolean): Promise<void>;
     up(opts: { target: string[]; onOutput?: (out: string) => void; message?: string }): Promise<{ summary: { result: string; resourceChanges?: Record<string, number> } }>;
     refresh(opts: { target: string[]; onOutput?: (out: string) => void }): Promise<{ summary: { result: string } }>;
@@ -75,14 +77,14 @@ export function decodeConfig(all: Record<string, { value: string }>, project = "
     return out;
 }
 
-/**
- * The leaves of an object as Pulumi config paths (`prefix.a.b`, `prefix.list[0]`), each with its value as the text
- * `pulumi config set --path` takes.
- */
-export function configLeaves(prefix: string, value: unknown): [string, string][] {
-    if (Array.isArray(value)) return value.flatMap((v, i) => configLeaves(`${prefix}[${i}]`, v));
-    if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => (v === undefined ? [] : configLeaves(/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${prefix}.${k}` : `${prefix}["${k}"]`, v)));
-    return [[prefix, String(value)]];
+/** The models list after a promotion: entry `index`'s stable := the canary (without trafficPercent), canary removed. */
+export function promotedModels(models: Record<string, unknown>[], index: number, canary: Record<string, unknown>): Record<string, unknown>[] {
+    return models.map((m, i) => {
+        if (i !== index) return m;
+        const { trafficPercent: _promoted, ...version } = canary;
+        const { canary: _removed, ...rest } = m;
+        return { ...rest, stable: version };
+    });
 }
 
 /** The InferenceService's status from its Pulumi state outputs (the provider keeps the live object's status). */
@@ -128,12 +130,15 @@ export class AutomationStackOps implements StackOps {
     }
 
     async promoteInConfig(modelIndex: number, canary: Record<string, unknown>): Promise<void> {
-        const version = { ...canary };
-        delete version["trafficPercent"];
-        // Replace stable as a whole (a key the old stable had and the canary has not must go), then drop the canary.
-        await this.s.removeConfig(this.key(`models[${modelIndex}].stable`), true);
-        for (const [path, value] of configLeaves(`models[${modelIndex}].stable`, version)) await this.s.setConfig(this.key(path), { value }, true);
-        await this.s.removeConfig(this.key(`models[${modelIndex}].canary`), true);
+        // One typed write of the whole models list: `pulumi config set --path` leaf by leaf would turn the texts "1"
+        // or "true" (an env value, an arg) into a number or a boolean (the CLI coerces path values: sdk/go/common/
+        // resource/config/map.go, Map.Set), which the schema then refuses. An objectValue keeps every type.
+        const all = await this.s.getAllConfig();
+        const entry = all[this.key("models")];
+        if (!entry) throw new Error(`stack ${this.s.name} has no ${this.key("models")}`);
+        if (entry.secret) throw new Error(`${this.key("models")} is a secret: the rollout will not rewrite it (it would have to decrypt it); promote by hand`);
+        const models = promotedModels(JSON.parse(entry.value) as Record<string, unknown>[], modelIndex, canary);
+        await this.s.setAllConfigJson(JSON.stringify({ [this.key("models")]: { value: JSON.stringify(models), objectValue: models, secret: false } }));
     }
 
     async targets(model: string): Promise<string[]> {
@@ -167,6 +172,7 @@ export async function openAutomationStack(stackName: string, workDir: string): P
         name: stack.name,
         getAllConfig: () => stack.getAllConfig(),
         setConfig: (k, v, p) => stack.setConfig(k, v, p),
+        setAllConfigJson: (json) => stack.setAllConfigJson(json),
         removeConfig: (k, p) => stack.removeConfig(k, p),
         up: (o) => stack.up(o),
         refresh: (o) => stack.refresh(o),
