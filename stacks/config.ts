@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { clusterVariants } from "../components/cluster/clusterVariants";
+import { isKernelShap } from "../components/models/explainerSchema";
 import { PlatformConfig, configKeys, platformSchema } from "../components/platform/platformSchema";
 import { objectStoreVariants } from "../components/storage/objectStoreVariants";
 
@@ -106,8 +107,8 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
 }
 
 /**
- * Things that parse but are probably wrong, for the stack entry to log as warnings: a monitored model with the
- * unpublished default monitor image; a cloud store's model URI in a bucket the platform did not create (its
+ * Things that parse but are probably wrong, for the stack entry to log as warnings: a monitored model, an explainer or
+ * a detector with an unpublished default image; a cloud store's model URI in a bucket the platform did not create (its
  * identity may not read it).
  */
 export function configWarnings(c: PlatformConfig): string[] {
@@ -116,6 +117,13 @@ export function configWarnings(c: PlatformConfig): string[] {
         out.push(
             "inferstack:monitoring.monitorImage is unset: the monitor runs the pinned default image, which inferstack does not publish. " +
                 "Build it first (npm run monitor:image; on kind with --tag dev.local/... --kind <cluster>) and set the key, or the first up waits 15 minutes for the monitor and fails",
+        );
+    }
+    const usesExplainerImage = c.models.some((m) => (isKernelShap(m.explainer) && !m.explainer.image) || (c.monitoring.enabled && m.adversarial?.enabled));
+    if (!c.monitoring.explainerImage && usesExplainerImage) {
+        out.push(
+            "inferstack:monitoring.explainerImage is unset: kernel-shap explainers and the adversarial detector run the pinned default image, which inferstack does not publish. " +
+                "Build it first (npm run explainer:image; on kind with --tag dev.local/... --kind <cluster>) and set the key, or the first up waits for them and fails",
         );
     }
     // Stores whose models' identity reads only the platform's buckets say how to tell their URIs (Minio: none).

@@ -144,6 +144,12 @@ describe("cloud configuration", () => {
             expect: [/inferstack:models\[0\]\.monitoring\.reference\.uri/, /with objectStore\.provider s3 give the reference inline/],
         },
         {
+            name: "a kernel-shap explainer's background by URI on a cloud store (it would never become ready)",
+            stack: "prod",
+            mutate: (r) => (r.models[0].explainer = { kind: "kernel-shap", background: { uri: "s3://acme-inferstack-prod-reference/fraud.csv" } }),
+            expect: [/inferstack:models\[0\]\.explainer\.background\.uri/, /with objectStore\.provider s3 give it inline or use "monitoring"/],
+        },
+        {
             name: "a durable broker without its Kafka servers",
             stack: "prod",
             mutate: (r) => delete r.eventing.kafkaBootstrapServers,

@@ -253,7 +253,16 @@ describe("stack configuration", () => {
     it("warns that the default monitor image must be built first, while a monitored model uses it", () => {
         assert.match(configWarnings(parsePlatformConfig(stackRaw("dev"))).join("\n"), /monitoring\.monitorImage is unset: .*npm run monitor:image/);
         const raw = stackRaw("dev");
+        raw.monitoring = { monitorImage: "dev.local/inferstack/monitor:0.1.0", explainerImage: "dev.local/inferstack/explainer:0.1.0" };
+        assert.deepEqual(configWarnings(parsePlatformConfig(raw)), []);
+    });
+
+    it("warns that the default explainer image must be built first, while an explainer or the detector uses it", () => {
+        const raw = stackRaw("dev");
         raw.monitoring = { monitorImage: "dev.local/inferstack/monitor:0.1.0" };
+        assert.match(configWarnings(parsePlatformConfig(raw)).join("\n"), /monitoring\.explainerImage is unset: .*npm run explainer:image/);
+        // Neither a kernel-shap explainer without its own image nor detection: no warning.
+        raw.models = (raw.models as Record<string, unknown>[]).map(({ explainer: _e, adversarial: _a, ...m }) => m);
         assert.deepEqual(configWarnings(parsePlatformConfig(raw)), []);
     });
 

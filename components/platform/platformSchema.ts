@@ -105,6 +105,14 @@ export const platformSchema = z
                     message: `the monitor reads a reference by URI with Minio's credentials only; with objectStore.provider ${p.objectStore.provider} give the reference inline`,
                 });
             }
+            // The kernel-shap explainer reads an s3:// background the same way (Minio's endpoint and keys only).
+            if (isKernelShap(m.explainer) && typeof m.explainer.background === "object" && "uri" in m.explainer.background && p.objectStore.provider !== "minio") {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["models", i, "explainer", "background", "uri"],
+                    message: `the explainer reads a background by URI with Minio's credentials only; with objectStore.provider ${p.objectStore.provider} give it inline or use "monitoring"`,
+                });
+            }
             // The monitor needs both halves of every exchange (services/monitor/src/server.ts): requests for drift and
             // outliers, responses for the predictions that feedback scores (accuracy).
             if (m.monitoring?.enabled && m.logging !== "all") {

@@ -46,7 +46,7 @@ export class GcsObjectStore extends pulumi.ComponentResource implements ObjectSt
         // access: IAM, no ACL). Its own requests are logged into it too (prefix `access-logs`), so who read the logs is
         // on record.
         const logBucketName = accessLogBucketName({ modelBucket: args.modelBucket, accessLogBucket: args.accessLogBucket });
-        const privateBucket = (bucketName: string, logObjectPrefix: string) =>
+        const privateBucket = (bucketName: string, logObjectPrefix: string, logTo: pulumi.Input<string>, dependsOn: pulumi.Resource[] = []) =>
             new gcp.storage.Bucket(
                 `${name}-${bucketName}`,
                 {
@@ -55,19 +55,20 @@ export class GcsObjectStore extends pulumi.ComponentResource implements ObjectSt
                     uniformBucketLevelAccess: true,
                     publicAccessPrevention: "enforced",
                     versioning: { enabled: true },
-                    logging: { logBucket: logBucketName, logObjectPrefix },
+                    logging: { logBucket: logTo, logObjectPrefix },
                     forceDestroy: false,
                 },
-                { ...child, protect: true, retainOnDelete: true },
+                { ...child, protect: true, retainOnDelete: true, dependsOn },
             );
-        const logBucket = privateBucket(logBucketName, "access-logs");
-        new gcp.storage.BucketIAMMember(
+        const logBucket = privateBucket(logBucketName, "access-logs", logBucketName);
+        const logWriter = new gcp.storage.BucketIAMMember(
             `${name}-${logBucketName}-writer`,
             { bucket: logBucket.name, role: "roles/storage.objectCreator", member: "group:cloud-storage-analytics@google.com" },
             child,
         );
         const buckets = [args.modelBucket, ...(args.extraBuckets ?? [])].map((bucketName) => {
-            const bucket = privateBucket(bucketName, bucketName);
+            // After the log bucket and its writer grant, so the first logs have somewhere to go.
+            const bucket = privateBucket(bucketName, bucketName, logBucket.name, [logWriter]);
             new gcp.storage.BucketIAMMember(`${name}-${bucketName}-reader`, { bucket: bucket.name, role: "roles/storage.objectViewer", member: pulumi.interpolate`serviceAccount:${reader.email}` }, child);
             return bucket;
         });
