@@ -347,7 +347,23 @@ function checkProbes(c: { ports?: { name?: string }[] } & Partial<Record<ProbeKe
     }
 }
 
-/** The container fields a model version, a transformer and an explainer share: command and probes (core/v1 Container). */
+/**
+ * The container fields a model version, a transformer and a custom explainer share (core/v1 Container): the numeric
+ * user and group (a version: custom only; default 1000, KServe's convention), arguments, env, the serving port (e.g.
+ * `{name: h2c, containerPort: 8081}` for gRPC; the runtime's or 8080, HTTP, when unset), command and probes.
+ * Declared after the helpers they use; spread into each shape.
+ */
+const containerFields = () => ({
+    runAsUser: runAsUser.optional(),
+    runAsGroup: runAsGroup.optional(),
+    args: z.array(z.string()).default([]),
+    env: z.array(envVar).default([]),
+    envFrom: z.array(envFromSource).default([]),
+    ports: containerPorts.optional(),
+    ...containerExtras,
+});
+
+/** Command and probes (core/v1 Container). */
 const containerExtras = {
     /** The image's entrypoint, replaced (Kubernetes `command`); `args` are its arguments. */
     command: z.array(z.string()).min(1, "must name the command (leave it out to keep the image's entrypoint)").optional(),
@@ -559,36 +575,20 @@ const modelVersionShape = z
             })
             .optional(),
         image: z.string().optional(),
-        /** custom only: the numeric user of the image (default 1000, KServe's convention), and its group. */
-        runAsUser: runAsUser.optional(),
-        runAsGroup: runAsGroup.optional(),
-        args: z.array(z.string()).default([]),
-        env: z.array(envVar).default([]),
-        envFrom: z.array(envFromSource).default([]),
-        /** The serving port (e.g. `{name: h2c, containerPort: 8081}` for gRPC); the runtime's (8080, HTTP) when unset. */
-        ports: containerPorts.optional(),
-        ...containerExtras,
+        ...containerFields(),
     })
     .strict();
 const modelVersion = modelVersionShape.superRefine((v, ctx) => checkProbes(v, [], ctx));
 
 /**
  * A pre/post-processing container or a custom explainer: KServe's `transformer` / `explainer` with one custom
- * container (`containers[0]`), its own pod-level fields and scaling. The explainer is this shape today; a union with
- * other explainer kinds can wrap it later.
+ * container (`containers[0]`), its own pod-level fields and scaling (the `explainer` key also takes inferstack's
+ * kernel-shap explainer: explainerSchema.ts).
  */
 export const sidecarComponent = z
     .object({
         image: z.string().min(1),
-        /** The numeric user of the image (default 1000, KServe's convention), and its group. */
-        runAsUser: runAsUser.optional(),
-        runAsGroup: runAsGroup.optional(),
-        args: z.array(z.string()).default([]),
-        env: z.array(envVar).default([]),
-        envFrom: z.array(envFromSource).default([]),
-        /** The serving port (e.g. `{name: h2c, containerPort: 8081}` for gRPC); 8080 (HTTP) when unset. */
-        ports: containerPorts.optional(),
-        ...containerExtras,
+        ...containerFields(),
         /** Unset keys: KServe's defaults for custom containers (its inferenceservice-config `resource`). */
         resources: resources.default({ gpu: 0 }),
         scaling: scaling.default({ maxReplicas: 3 }),
