@@ -6,7 +6,7 @@ import type { KnativeServing } from "../knative/knativeServing";
 import { awaitReadyAnnotation, partOfLabel, readyTimeouts } from "../kubernetes";
 import { versions } from "../versions";
 import { adversarialAlertRules } from "./adversarialAlertRules";
-import { brokerTriggerSpec, configuredServiceManifest, serviceConfigDir, servicePodMonitorSpec } from "./brokerService";
+import { brokerTriggerSpec, configuredService, serviceConfigDir, servicePodMonitor } from "./brokerService";
 import { type AdversarialModel, calibrationMinimumRows, calibrationRows } from "./adversarialSchema";
 import { adversarialDashboard } from "./modelDashboard";
 
@@ -131,11 +131,7 @@ export class AdversarialDetector extends pulumi.ComponentResource {
             },
             s3: args.s3,
         };
-        const service = new k8s.apiextensions.CustomResource(
-            name,
-            { apiVersion: "serving.knative.dev/v1", kind: "Service", ...configuredServiceManifest(serviceArgs, awaitReadyAnnotation) },
-            { ...gated, dependsOn: [args.serving.serving] },
-        );
+        const service = configuredService(name, serviceArgs, { ...gated, dependsOn: [args.serving.serving] });
         this.triggerNames = [];
         for (const model of args.models) {
             const triggerName = `${model.name}-adversarial`;
@@ -170,16 +166,7 @@ export class AdversarialDetector extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
-        new k8s.apiextensions.CustomResource(
-            `${name}-podmonitor`,
-            {
-                apiVersion: "monitoring.coreos.com/v1",
-                kind: "PodMonitor",
-                metadata: { name: serviceName, namespace: args.namespace, labels },
-                spec: servicePodMonitorSpec(serviceName),
-            },
-            child,
-        );
+        servicePodMonitor(`${name}-podmonitor`, serviceArgs, child);
         this.url = pulumi.interpolate`http://${serviceName}.${args.namespace}.svc.cluster.local`;
         this.registerOutputs({ url: this.url, triggerNames: this.triggerNames });
     }

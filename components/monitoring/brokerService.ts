@@ -1,10 +1,12 @@
 /**
  * What the model monitor and the adversarial detector have in common: each is one Knative Service on the Broker,
  * reading its config from a ConfigMap, fed by Triggers with the Broker's dead-letter sink, scraped by a PodMonitor.
- * Pure builders of those objects' specs, so the two components differ only in what really differs.
+ * Builders of those objects, so the two components differ only in what really differs.
  */
 import { createHash } from "node:crypto";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { awaitReadyAnnotation } from "../kubernetes";
 import { restrictedSecurityContext } from "../podSecurity";
 import { ownCallIdPrefix } from "./adversarialSchema";
 
@@ -37,10 +39,14 @@ export interface ConfiguredServiceArgs {
     s3?: { endpoint: pulumi.Input<string>; credentialsSecretName: pulumi.Input<string> };
 }
 
-/** The Knative Service's `metadata` and `spec` (apiVersion serving.knative.dev/v1, kind Service). */
-export function configuredServiceManifest(a: ConfiguredServiceArgs, annotations: Record<string, string>) {
+/** The Knative Service, awaited until Ready (pulumi.com/waitFor). */
+export function configuredService(name: string, a: ConfiguredServiceArgs, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
+    return new k8s.apiextensions.CustomResource(name, { apiVersion: "serving.knative.dev/v1", kind: "Service", ...configuredServiceManifest(a) }, opts);
+}
+
+function configuredServiceManifest(a: ConfiguredServiceArgs) {
     return {
-        metadata: { name: a.serviceName, namespace: a.namespace, labels: a.labels, annotations },
+        metadata: { name: a.serviceName, namespace: a.namespace, labels: a.labels, annotations: awaitReadyAnnotation },
         spec: {
             template: {
                 metadata: {
@@ -94,10 +100,19 @@ export function brokerTriggerSpec(brokerName: pulumi.Input<string>, attributes: 
     };
 }
 
-/** A PodMonitor's spec for the Knative Service's revision pods, on the port the container declares. */
-export function servicePodMonitorSpec(serviceName: string) {
-    return {
-        selector: { matchLabels: { "serving.knative.dev/service": serviceName } },
-        podMetricsEndpoints: [{ portNumber: servicePort, path: "/metrics", interval: "30s" }],
-    };
+/** A PodMonitor for the Knative Service's revision pods, on the port the container declares. */
+export function servicePodMonitor(name: string, a: Pick<ConfiguredServiceArgs, "serviceName" | "namespace" | "labels">, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
+    return new k8s.apiextensions.CustomResource(
+        name,
+        {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "PodMonitor",
+            metadata: { name: a.serviceName, namespace: a.namespace, labels: a.labels },
+            spec: {
+                selector: { matchLabels: { "serving.knative.dev/service": a.serviceName } },
+                podMetricsEndpoints: [{ portNumber: servicePort, path: "/metrics", interval: "30s" }],
+            },
+        },
+        opts,
+    );
 }

@@ -6,7 +6,7 @@ import { InferenceBroker } from "../knative/inferenceBroker";
 import { KnativeServing } from "../knative/knativeServing";
 import { awaitReadyAnnotation, partOfLabel, readyTimeouts } from "../kubernetes";
 import { versions } from "../versions";
-import { brokerTriggerSpec, configuredServiceManifest, serviceConfigDir, servicePodMonitorSpec } from "./brokerService";
+import { brokerTriggerSpec, configuredService, serviceConfigDir, servicePodMonitor } from "./brokerService";
 import { modelDashboard } from "./modelDashboard";
 
 /** The CloudEvent types KServe's logger emits; Triggers pass only these, so the monitor's replies never loop. */
@@ -113,11 +113,7 @@ export class ModelMonitor extends pulumi.ComponentResource {
             },
             s3: args.s3,
         };
-        new k8s.apiextensions.CustomResource(
-            name,
-            { apiVersion: "serving.knative.dev/v1", kind: "Service", ...configuredServiceManifest(serviceArgs, awaitReadyAnnotation) },
-            { ...gated, dependsOn: [args.serving.serving] },
-        );
+        configuredService(name, serviceArgs, { ...gated, dependsOn: [args.serving.serving] });
         const trigger = (id: string, filter: Record<string, string>) =>
             new k8s.apiextensions.CustomResource(
                 `${name}-${id}`,
@@ -131,16 +127,7 @@ export class ModelMonitor extends pulumi.ComponentResource {
             );
         trigger("monitor-feedback", { type: feedbackEventType });
 
-        new k8s.apiextensions.CustomResource(
-            `${name}-podmonitor`,
-            {
-                apiVersion: "monitoring.coreos.com/v1",
-                kind: "PodMonitor",
-                metadata: { name: serviceName, namespace: args.namespace, labels },
-                spec: servicePodMonitorSpec(serviceName),
-            },
-            child,
-        );
+        servicePodMonitor(`${name}-podmonitor`, serviceArgs, child);
 
         for (const model of args.models) {
             const modelLabels = { ...labels, "inferstack.io/model": model.name };
